@@ -1,0 +1,31 @@
+"""Compiled contracts (ABI and bytecode) from Brownie's build folder, so that the client deploys and
+calls contracts without Brownie."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import NotDeployed
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def build_dir() -> Path:
+    return Path(os.environ.get("ELICENSE_BUILD_DIR", PROJECT_ROOT / "build" / "contracts"))
+
+
+@lru_cache(maxsize=None)
+def load(name: str) -> dict:
+    """ABI and bytecode of contract ``name``."""
+    path = build_dir() / f"{name}.json"
+    if not path.exists():
+        raise NotDeployed(f"no build artifact for {name} at {path}; run `make build` (brownie compile) first")
+    data = json.loads(path.read_text())
+    return {"abi": data["abi"], "bytecode": data.get("bytecode", "")}
+
+
+def all_abis() -> list[list[dict]]:
+    return [load(name)["abi"] for name in ("IdentityRegistry", "IssuerRegistry", "LicenseRegistry")]

@@ -1,0 +1,158 @@
+"""One Web3 connection to one chain, and the single place where transactions are signed and sent.
+
+Keys are local (eth-account) and transactions are signed here, so the same code runs against Anvil,
+Ganache or a real network. Contract refusals surface as :mod:`elicense.revert` errors before any
+transaction is sent (gas estimation runs the call first), so a refused action changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import HTTPProvider, Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
+from web3.middleware import ExtraDataToPOAMiddleware
+
+from . import artifacts
+from .errors import ElicenseError, InvalidInput, NodeUnreachable, NotAllowed
+from .revert import explain
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """What every state-changing call returns: where the change landed and what it cost."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    logs: tuple = ()
+
+
+def account_from_key(private_key: str | bytes) -> LocalAccount:
+    try:
+        return Account.from_key(private_key)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"malformed private key: {exc}") from None
+
+
+class Chain:
+    """A JSON-RPC endpoint with its chain id."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0, poa: bool = False):
+        self.url = url
+        provider = HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)
+        self.w3 = Web3(provider)
+        if poa:
+            self.w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+        try:
+            self.chain_id = self.w3.eth.chain_id
+        except (requests.exceptions.RequestException, OSError) as exc:
+            raise NodeUnreachable(f"no Ethereum node answers at {url} ({type(exc).__name__})") from None
+        except (ValueError, Web3RPCError) as exc:
+            raise NodeUnreachable(f"{url} is not a JSON-RPC Ethereum node: {exc}") from None
+        self._nonces: dict[str, int] = {}
+
+    # --------------------------------------------------------------- contracts
+
+    def contract(self, name: str, address: str):
+        return self.w3.eth.contract(address=address, abi=artifacts.load(name)["abi"])
+
+    def deploy(self, name: str, args: list, signer: LocalAccount):
+        art = artifacts.load(name)
+        factory = self.w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
+        result = self.send(factory.constructor(*args), signer)
+        receipt = self.w3.eth.get_transaction_receipt(result.tx_hash)
+        return self.contract(name, receipt["contractAddress"]), result
+
+    def call(self, fn, **kwargs):
+        """A read-only call, with contract refusals explained."""
+        try:
+            return fn.call(**kwargs)
+        except ContractCustomError as exc:
+            raise explain(exc.data) from None
+        except (requests.exceptions.RequestException, OSError):
+            raise NodeUnreachable(f"the node at {self.url} stopped answering") from None
+
+    # --------------------------------------------------------------- sending
+
+    def send(self, fn, signer: LocalAccount, *, gas: int | None = None, value: int = 0) -> TxResult:
+        """Signs and sends one contract call (or constructor), waits for its receipt."""
+        tx_hash = self.submit(fn, signer, gas=gas, value=value)
+        return self.wait(tx_hash)
+
+    def submit(self, fn, signer: LocalAccount, *, gas: int | None = None, value: int = 0) -> str:
+        """Signs and sends without waiting; nonces are tracked locally so many can be in flight."""
+        params = {"from": signer.address, "value": value, "chainId": self.chain_id}
+        try:
+            if gas is None:
+                params["gas"] = int(fn.estimate_gas(params) * 1.2) + 10_000
+            else:
+                params["gas"] = gas
+            params["nonce"] = self._next_nonce(signer.address)
+            tx = fn.build_transaction(params)
+        except ContractCustomError as exc:
+            raise explain(exc.data) from None
+        except ContractLogicError as exc:
+            raise ElicenseError(f"the contract refused the call: {exc.message or exc}") from None
+        except (requests.exceptions.RequestException, OSError):
+            raise NodeUnreachable(f"the node at {self.url} stopped answering") from None
+        except Web3RPCError as exc:
+            raise _rpc_error(exc, signer.address) from None
+        return self._send_raw(signer.sign_transaction(tx).raw_transaction, signer.address)
+
+    def transfer(self, signer: LocalAccount, to: str, value: int) -> TxResult:
+        tx = {
+            "from": signer.address, "to": to, "value": value, "gas": 21_000, "chainId": self.chain_id,
+            "nonce": self._next_nonce(signer.address),
+        }
+        tx.update(self._fees())
+        return self.wait(self._send_raw(signer.sign_transaction(tx).raw_transaction, signer.address))
+
+    def wait(self, tx_hash: str, timeout: float = 120.0) -> TxResult:
+        try:
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.05)
+        except TimeExhausted:
+            raise NodeUnreachable(f"transaction {tx_hash} was not mined within {timeout:.0f}s") from None
+        if receipt["status"] != 1:
+            raise ElicenseError(f"transaction {tx_hash} reverted in block {receipt['blockNumber']}")
+        return TxResult(tx_hash, receipt["blockNumber"], receipt["gasUsed"], tuple(receipt["logs"]))
+
+    def _send_raw(self, raw: bytes, sender: str) -> str:
+        try:
+            return "0x" + self.w3.eth.send_raw_transaction(raw).hex().removeprefix("0x")
+        except Web3RPCError as exc:
+            self._nonces.pop(sender, None)  # resynchronise with the node on the next send
+            raise _rpc_error(exc, sender) from None
+        except (requests.exceptions.RequestException, OSError):
+            self._nonces.pop(sender, None)
+            raise NodeUnreachable(f"the node at {self.url} stopped answering") from None
+
+    def _next_nonce(self, address: str) -> int:
+        if address not in self._nonces:
+            self._nonces[address] = self.w3.eth.get_transaction_count(address, "pending")
+        nonce = self._nonces[address]
+        self._nonces[address] = nonce + 1
+        return nonce
+
+    def _fees(self) -> dict:
+        block = self.w3.eth.get_block("latest")
+        base = block.get("baseFeePerGas")
+        if base is None:
+            return {"gasPrice": self.w3.eth.gas_price}
+        tip = self.w3.eth.max_priority_fee
+        return {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
+
+    def balance(self, address: str) -> int:
+        return self.w3.eth.get_balance(address)
+
+
+def _rpc_error(exc: Web3RPCError, sender: str) -> ElicenseError:
+    message = str(exc.message if hasattr(exc, "message") else exc)
+    if "insufficient funds" in message.lower():
+        return NotAllowed(f"account {sender} has not enough ether to pay for gas")
+    if "nonce" in message.lower():
+        return ElicenseError(f"the node refused the transaction from {sender}: {message}")
+    return ElicenseError(f"the node refused the transaction: {message}")

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak
+
+from .. import types
+from ..chain import TxResult
+from ._base import Wrapper
+
+CHECK_RESULTS = [
+    "valid", "bad-signature", "presentation-expired", "presentation-replayed", "data-mismatch", "unknown-licence",
+    "wrong-holder", "wrong-issuer", "suspended", "revoked", "renewed", "expired", "not-yet-valid", "record-closed",
+]
+
+
+@dataclass(frozen=True)
+class IssuedLicence:
+    licence_id: str
+    holder: str
+    agency: str
+    data_hash: str
+    previous: str | None
+    valid_from: int
+    valid_until: int
+    record_head: str
+    ciphertext: bytes
+    tx_hash: str
+    block_number: int
+    gas_used: int = 0
+
+
+@dataclass(frozen=True)
+class LicenceInfo:
+    licence_id: str
+    holder: str
+    agency: str
+    valid_from: int
+    valid_until: int
+    status: str
+
+
+@dataclass(frozen=True)
+class HolderRecord:
+    record_head: str
+    access_head: str
+    closed_at: int
+    close_reason: int
+
+
+class LicenceRegistry(Wrapper):
+    name = "LicenseRegistry"
+
+    def __init__(self, chain, address: str, cert_type: int):
+        super().__init__(chain, address)
+        self.cert_type = cert_type
+
+    # changes ----------------------------------------------------------------------
+    def issue(self, account, holder: str, data_hash: bytes, valid_from: int, valid_until: int, ciphertext: bytes):
+        fn = self.contract.functions.issue(holder, data_hash, valid_from, valid_until, ciphertext)
+        return self._issued(self.chain.send(fn, account))
+
+    def renew(self, account, previous: bytes, data_hash: bytes, valid_from: int, valid_until: int, ciphertext: bytes):
+        fn = self.contract.functions.renew(previous, data_hash, valid_from, valid_until, ciphertext)
+        return self._issued(self.chain.send(fn, account))
+
+    def suspend(self, account, licence_id: bytes, reason: int = 0) -> TxResult:
+        return self.chain.send(self.contract.functions.suspend(licence_id, reason), account)
+
+    def reinstate(self, account, licence_id: bytes) -> TxResult:
+        return self.chain.send(self.contract.functions.reinstate(licence_id), account)
+
+    def revoke(self, account, licence_id: bytes, reason: int = 0) -> TxResult:
+        return self.chain.send(self.contract.functions.revoke(licence_id, reason), account)
+
+    def close_record(self, account, holder: str, reason: int, evidence: bytes = b"\0" * 32) -> TxResult:
+        return self.chain.send(self.contract.functions.closeRecord(holder, reason, evidence), account)
+
+    def check(self, account, holder: str, agency: bytes, data_hash: bytes, presentation: tuple, signature: bytes):
+        fn = self.contract.functions.check(holder, agency, data_hash, presentation, signature)
+        tx = self.chain.send(fn, account)
+        event = self.events(tx, "LicenseChecked")[0]["args"]
+        return CHECK_RESULTS[event["result"]], "0x" + event["accessHead"].hex(), tx
+
+    def _issued(self, tx: TxResult) -> IssuedLicence:
+        return self.issued_from_event(self.events(tx, "LicenseIssued")[0], tx.gas_used)
+
+    @staticmethod
+    def issued_from_event(event, gas_used: int = 0) -> IssuedLicence:
+        a = event["args"]
+        previous = bytes(a["previous"])
+        return IssuedLicence(
+            "0x" + a["licenceId"].hex(), a["holder"], types.code_text(a["agency"]), "0x" + a["dataHash"].hex(),
+            "0x" + previous.hex() if any(previous) else None, a["validFrom"], a["validUntil"],
+            "0x" + a["recordHead"].hex(), bytes(a["ciphertext"]), "0x" + event["transactionHash"].hex().removeprefix("0x"),
+            event["blockNumber"], gas_used,
+        )
+
+    # views --------------------------------------------------------------------------
+    def licence(self, licence_id: bytes) -> LicenceInfo | None:
+        holder, agency, valid_from, valid_until, status = self.chain.call(self.contract.functions.licence(licence_id))
+        if status == 0:
+            return None
+        return LicenceInfo(
+            "0x" + bytes(licence_id).hex(), holder, types.code_text(agency), valid_from, valid_until,
+            types.LICENCE_STATUS[status],
+        )
+
+    def licence_id_of(self, data_hash: bytes) -> bytes:
+        return bytes(self.chain.call(self.contract.functions.licenceIdOf(data_hash)))
+
+    def holder_record(self, holder: str) -> HolderRecord:
+        record_head, access_head, closed_at, reason = self.chain.call(self.contract.functions.holderRecord(holder))
+        return HolderRecord("0x" + record_head.hex(), "0x" + access_head.hex(), closed_at, reason)
+
+    def issued_to(self, holder: str, from_block: int = 0) -> list[IssuedLicence]:
+        logs = self.contract.events.LicenseIssued().get_logs(argument_filters={"holder": holder}, from_block=from_block)
+        return [self.issued_from_event(e) for e in logs]
+
+    def issued_in(self, tx_hash: str) -> list[IssuedLicence]:
+        receipt = self.chain.w3.eth.get_transaction_receipt(tx_hash)
+        tx = TxResult(tx_hash, receipt["blockNumber"], receipt["gasUsed"], tuple(receipt["logs"]))
+        return [self.issued_from_event(e) for e in self.events(tx, "LicenseIssued")]
+
+    def typed_presentation(self, licence_id: bytes, disclosure: bytes, not_after: int, nonce: bytes) -> dict:
+        """The EIP-712 message a holder signs; the contract's presentationDigest gives the same digest."""
+        return {
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"},
+                ],
+                "Presentation": [
+                    {"name": "licenceId", "type": "bytes32"}, {"name": "disclosure", "type": "bytes32"},
+                    {"name": "notAfter", "type": "uint64"}, {"name": "nonce", "type": "bytes32"},
+                ],
+            },
+            "primaryType": "Presentation",
+            "domain": {
+                "name": "elicense LicenseRegistry", "version": "1", "chainId": self.chain.chain_id,
+                "verifyingContract": self.address,
+            },
+            "message": {"licenceId": licence_id, "disclosure": disclosure, "notAfter": not_after, "nonce": nonce},
+        }
+
+    def presentation_digest(self, licence_id: bytes, disclosure: bytes, not_after: int, nonce: bytes) -> bytes:
+        signable = encode_typed_data(full_message=self.typed_presentation(licence_id, disclosure, not_after, nonce))
+        return keccak(b"\x19" + signable.version + signable.header + signable.body)

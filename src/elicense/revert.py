@@ -1,0 +1,110 @@
+"""Turns a contract's custom error into a sentence that says who and what, once, for every caller."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from eth_abi import decode
+from eth_utils import keccak, to_checksum_address
+
+from . import artifacts
+from .errors import Conflict, ElicenseError, InvalidInput, NotAllowed, NotFound
+from .types import CERT_TYPE_NAMES, code_text
+
+STATUS_NAMES = ["none", "active", "suspended", "revoked", "renewed", "expired", "not yet valid", "under a closed record"]
+AGENCY_STATUS = ["unknown", "active", "suspended"]
+
+
+def _type_name(t: int) -> str:
+    return CERT_TYPE_NAMES.get(t, f"type {t}")
+
+
+# name -> (error class, message template taking the decoded arguments)
+_MESSAGES = {
+    "IdentityKeyMalformed": (InvalidInput, lambda a: f"public key must be 64 bytes (x‖y), got {a[0]}"),
+    "IdentityKeyMismatch": (NotAllowed, lambda a: f"the public key belongs to {a[1]}, not to the sender {a[0]}"),
+    "IdentityAlreadyRegistered": (Conflict, lambda a: f"{a[0]} is already registered"),
+    "IdentityRoleInvalid": (InvalidInput, lambda a: f"role {a[0]} is not holder, issuer, inspector or authority"),
+    "IdentityUnknown": (NotFound, lambda a: f"{a[0]} is not a registered identity"),
+    "IssuerNotAuthority": (NotAllowed, lambda a: f"{a[0]} is not a governing authority"),
+    "IssuerProposalUnknown": (NotFound, lambda a: f"there is no proposal {a[0]}"),
+    "IssuerProposalExecuted": (Conflict, lambda a: f"proposal {a[0]} has already taken effect"),
+    "IssuerProposalStale": (Conflict, lambda a: f"proposal {a[0]} is stale: the authority set changed since; propose again"),
+    "IssuerAlreadyApproved": (Conflict, lambda a: f"{a[1]} already approved proposal {a[0]}"),
+    "IssuerCodeEmpty": (InvalidInput, lambda a: "the organisation code is empty"),
+    "IssuerAgencyExists": (Conflict, lambda a: f"agency {code_text(a[0])} already exists"),
+    "IssuerAgencyUnknown": (NotFound, lambda a: f"no agency has organisation code {code_text(a[0])}"),
+    "IssuerAgencyStatus": (Conflict, lambda a: f"agency {code_text(a[0])} is {AGENCY_STATUS[a[1]]}"),
+    "IssuerAgencyIncomplete": (InvalidInput, lambda a: f"agency {code_text(a[0])} needs at least one signer and one certificate type"),
+    "IssuerSignerTaken": (Conflict, lambda a: f"{a[0]} already signs for agency {code_text(a[1])}"),
+    "IssuerSignerNotRegistered": (NotAllowed, lambda a: f"signer {a[0]} is not registered as an issuer identity"),
+    "IssuerTypesNotDelegated": (
+        NotAllowed,
+        lambda a: f"parent {code_text(a[1])} may not issue {', '.join(_type_name(t) for t in range(256) if a[2] >> t & 1)}",
+    ),
+    "IssuerCertTypeInvalid": (InvalidInput, lambda a: f"certificate type {a[0]} does not exist"),
+    "IssuerChainTooDeep": (InvalidInput, lambda a: f"the authority chain above {code_text(a[0])} is too deep"),
+    "IssuerAuthorityExists": (Conflict, lambda a: f"{a[0]} is already an authority"),
+    "IssuerAuthorityUnknown": (NotFound, lambda a: f"{a[0]} is not an authority"),
+    "IssuerLastAuthority": (Conflict, lambda a: f"{a[0]} is the last authority and cannot be removed"),
+    "IssuerAuthoritiesInvalid": (InvalidInput, lambda a: "the authority list is empty or has duplicates"),
+    "LicenseNotAccredited": (
+        NotAllowed,
+        lambda a: f"{a[0]} does not sign for an agency accredited for {_type_name(a[1])} (unregistered or suspended issuer)",
+    ),
+    "LicenseHolderUnknown": (NotFound, lambda a: f"{a[0]} is not a registered holder"),
+    "LicenseRecordClosed": (Conflict, lambda a: f"the record of holder {a[0]} is closed; nothing more can be added"),
+    "LicenseValidityInvalid": (InvalidInput, lambda a: f"validity {a[0]}..{a[1]} is empty or already over"),
+    "LicenseCiphertextInvalid": (InvalidInput, lambda a: f"ciphertext length {a[0]} is out of range"),
+    "LicenseDataHashEmpty": (InvalidInput, lambda a: "the licence data hash is empty"),
+    "LicenseAlreadyIssued": (Conflict, lambda a: f"licence 0x{a[0].hex()} was already issued (replay)"),
+    "LicenseUnknown": (NotFound, lambda a: f"no licence 0x{a[0].hex()} in this registry"),
+    "LicenseNotIssuer": (NotAllowed, lambda a: f"{a[1]} does not sign for the agency that issued licence 0x{a[0].hex()}"),
+    "LicenseStatusInvalid": (Conflict, lambda a: f"licence 0x{a[0].hex()} is {STATUS_NAMES[a[1]]}"),
+    "LicenseNotInspector": (NotAllowed, lambda a: f"{a[0]} is not a registered inspector"),
+    "LicenseReasonInvalid": (InvalidInput, lambda a: f"reason code {a[0]} is not allowed here"),
+    "LicenseTooManyAgencies": (Conflict, lambda a: "this registry has no room for another agency"),
+}
+
+
+@lru_cache(maxsize=1)
+def _selectors() -> dict[bytes, tuple[str, list[str]]]:
+    table = {}
+    for abi in artifacts.all_abis():
+        for item in abi:
+            if item.get("type") != "error":
+                continue
+            types = [_abi_type(i) for i in item["inputs"]]
+            signature = f"{item['name']}({','.join(types)})"
+            table[keccak(text=signature)[:4]] = (item["name"], types)
+    return table
+
+
+def _abi_type(param: dict) -> str:
+    if param["type"].startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in param["components"]) + ")" + param["type"][5:]
+    return param["type"]
+
+
+def decode_error(data: str | bytes) -> tuple[str, list] | None:
+    """(name, arguments) of a custom error from its revert data, or None if it is not ours."""
+    raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else data
+    entry = _selectors().get(raw[:4])
+    if entry is None:
+        return None
+    name, types = entry
+    args = list(decode(types, raw[4:]))
+    args = [to_checksum_address(a) if t == "address" else a for a, t in zip(args, types)]
+    return name, args
+
+
+def explain(data: str | bytes) -> ElicenseError:
+    """The user-facing error for revert data."""
+    decoded = decode_error(data)
+    if decoded is None:
+        return ElicenseError(f"the contract refused the call (revert data {data!r})")
+    name, args = decoded
+    cls, message = _MESSAGES.get(name, (ElicenseError, lambda a: f"{name}({', '.join(map(str, a))})"))
+    error = cls(message(args))
+    error.contract_error = name
+    return error

@@ -1,0 +1,68 @@
+"""Small shared vocabulary: certificate types, roles, organisation codes, addresses."""
+
+from __future__ import annotations
+
+from eth_utils import is_address, to_checksum_address
+
+from .errors import InvalidInput
+
+# Certificate types of seed 002, one side chain (LicenseRegistry) each.
+CERT_TYPES = {"marriage": 1, "real-estate": 2, "degree": 3, "business-licence": 4, "health-licence": 5}
+CERT_TYPE_NAMES = {v: k for k, v in CERT_TYPES.items()}
+
+ROLES = {"holder": 1, "issuer": 2, "inspector": 3, "authority": 4}
+ROLE_NAMES = {v: k for k, v in ROLES.items()}
+
+CLOSE_REASONS = {"death": 1, "citizenship": 2, "other": 3}
+
+LICENCE_STATUS = ["none", "active", "suspended", "revoked", "renewed", "expired", "not-yet-valid", "record-closed"]
+
+FOREVER = 2**40 - 1  # validUntil for a licence with no end (uint40 max)
+
+
+def cert_type(value: str | int) -> int:
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        number = int(value)
+        if number in CERT_TYPE_NAMES:
+            return number
+    elif value in CERT_TYPES:
+        return CERT_TYPES[value]
+    raise InvalidInput(f"unknown certificate type {value!r}; use one of {', '.join(CERT_TYPES)}")
+
+
+def role(value: str) -> int:
+    try:
+        return ROLES[value.lower()]
+    except (KeyError, AttributeError):
+        raise InvalidInput(f"unknown role {value!r}; use one of {', '.join(ROLES)}") from None
+
+
+def address(value: str, what: str = "address") -> str:
+    if not isinstance(value, str) or not is_address(value):
+        raise InvalidInput(f"malformed {what} {value!r}: expected 0x followed by 40 hex digits")
+    return to_checksum_address(value)
+
+
+def org_code(value: str) -> bytes:
+    """Organisation code as bytes32: ASCII, left-aligned, at most 32 characters."""
+    if not isinstance(value, str) or not value or len(value) > 32 or not value.isascii() or not value.isprintable():
+        raise InvalidInput(f"malformed organisation code {value!r}: 1 to 32 printable ASCII characters")
+    return value.encode().ljust(32, b"\0")
+
+
+def code_text(raw: bytes) -> str:
+    return bytes(raw).rstrip(b"\0").decode("ascii", "replace")
+
+
+def bytes32(value: str | bytes, what: str = "value") -> bytes:
+    if isinstance(value, (bytes, bytearray)) and len(value) == 32:
+        return bytes(value)
+    if isinstance(value, str):
+        text = value[2:] if value.startswith("0x") else value
+        try:
+            raw = bytes.fromhex(text)
+        except ValueError:
+            raw = b""
+        if len(raw) == 32:
+            return raw
+    raise InvalidInput(f"malformed {what} {value!r}: expected 32 bytes as 0x + 64 hex digits")
