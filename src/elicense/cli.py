@@ -1,0 +1,437 @@
+"""`elicense` command line: parse, call the client, render. Every user error is one line, exit 1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import types
+from .chain import account_from_key
+from .client import Client
+from .errors import ElicenseError, InvalidInput
+from .wallet import Wallet
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+
+class Context:
+    def __init__(self, rpc, deployments, keystore, account, password, password_file, dev_account):
+        self.rpc, self.account_name, self.dev_account = rpc, account, dev_account
+        self.deployments = Path(deployments) if deployments else None
+        self.wallet = Wallet(keystore)
+        self._password, self._password_file = password, password_file
+        self._client = None
+
+    def password(self, confirm: bool = False) -> str:
+        if self._password_file:
+            return Path(self._password_file).read_text().strip()
+        if self._password:
+            return self._password
+        if not sys.stdin.isatty():
+            raise InvalidInput("a keystore password is needed: set ELICENSE_PASSWORD or pass --password-file")
+        return click.prompt("keystore password", hide_input=True, confirmation_prompt=confirm)
+
+    def sender(self):
+        if self.dev_account is not None:
+            from .nodes import dev_key
+
+            return account_from_key(dev_key(self.dev_account))
+        if self.account_name:
+            return self.wallet.load(self.account_name, self.password())
+        return None
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = Client.connect(self.rpc, sender=self.sender(), deployments_dir=self.deployments, wallet=self.wallet)
+        return self._client
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def parse_time(value: str | None, default: int | None = None) -> int | None:
+    if value is None:
+        return default
+    if value in ("never", "forever"):
+        return types.FOREVER
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"malformed time {value!r}: use YYYY-MM-DD, an ISO date-time, unix seconds or 'never'") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return int(moment.timestamp())
+
+
+def parse_fields(pairs: tuple[str, ...], data_file: str | None) -> dict:
+    fields = {}
+    if data_file:
+        try:
+            fields = json.loads(Path(data_file).read_text() if data_file != "-" else sys.stdin.read())
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"cannot read licence data from {data_file}: {exc}") from None
+        if not isinstance(fields, dict):
+            raise InvalidInput(f"{data_file} must hold a JSON object of field names to values")
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InvalidInput(f"malformed field {pair!r}: use NAME=VALUE")
+        fields[name] = value
+    return fields
+
+
+def show(obj) -> None:
+    """Prints a result as JSON, so scripts can read it as well as people."""
+    from dataclasses import asdict, is_dataclass
+
+    def default(o):
+        if is_dataclass(o):
+            return asdict(o)
+        if isinstance(o, (bytes, bytearray)):
+            return "0x" + bytes(o).hex()
+        return str(o)
+
+    data = asdict(obj) if is_dataclass(obj) else obj
+    data = {k: v for k, v in data.items() if k != "logs"} if isinstance(data, dict) else data
+    click.echo(json.dumps(data, indent=2, default=default))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--rpc", envvar="ELICENSE_RPC", default="http://127.0.0.1:8545", show_default=True,
+              help="JSON-RPC URL of the chain (Anvil, Ganache or a real network).")
+@click.option("--deployments", envvar="ELICENSE_DEPLOYMENTS", help="Folder of per-chain deployment files [./deployments].")
+@click.option("--keystore", envvar="ELICENSE_KEYSTORE", help="Folder of encrypted account keystores [~/.elicense/keystore].")
+@click.option("--account", "-a", envvar="ELICENSE_ACCOUNT", help="Sign with this keystore account.")
+@click.option("--password", envvar="ELICENSE_PASSWORD", help="Keystore password (prefer the environment variable).")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False), help="Read the keystore password from a file.")
+@click.option("--dev-account", type=int, help="Sign with development account N of a local Anvil/Ganache (test mnemonic).")
+@click.pass_context
+def cli(ctx, rpc, deployments, keystore, account, password, password_file, dev_account):
+    """Electronic licences on Ethereum: register, issue, renew, revoke, present and check.
+
+    Agencies issue licences encrypted to a holder's registered public key; holders present them
+    with a fresh signature; inspectors check them, and every check is recorded on chain."""
+    ctx.obj = Context(rpc, deployments, keystore, account, password, password_file, dev_account)
+
+
+# ---------------------------------------------------------------------- set-up
+
+
+@cli.command()
+@click.option("--type", "cert_types", multiple=True, help="Certificate types to deploy a registry for [all five].")
+@click.option("--authority", "authorities", multiple=True, help="Founding governing authority [the signing account].")
+@pass_ctx
+def deploy(ctx, cert_types, authorities):
+    """Deploy the identity registry, the issuer registry and one licence registry per type."""
+    deployment = ctx.client.deploy_all(cert_types or None, list(authorities) or None)
+    show(deployment)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(list(types.ROLES)), help="What the account is for.")
+@click.option("--show-key", is_flag=True, help="Print the private key once instead of storing an encrypted keystore.")
+@pass_ctx
+def register(ctx, name, role, show_key):
+    """API 1 - register user: create a key pair NAME and register its public key with ROLE.
+
+    The key pays for its own registration; the signing account (if any) funds it first."""
+    password = None if show_key else ctx.password(confirm=True)
+    show(ctx.client.register_user(name, role, password=password))
+
+
+@cli.command()
+@pass_ctx
+def accounts(ctx):
+    """List the accounts in the local keystore folder."""
+    table = Table("name", "address")
+    for name in ctx.wallet.names():
+        table.add_row(name, ctx.wallet.address(name))
+    console.print(table)
+
+
+@cli.command()
+@click.argument("address")
+@pass_ctx
+def pubkey(ctx, address):
+    """API 4 - query public key: the registered public key of ADDRESS."""
+    click.echo("0x" + ctx.client.query_public_key(address).hex())
+
+
+# ---------------------------------------------------------------------- issuer governance
+
+
+@cli.group()
+def issuer():
+    """Issuer registry governance: more than half of the authorities must approve a change."""
+
+
+def _outcome(outcome):
+    state = "executed" if outcome.executed else f"waiting ({outcome.approvals}/{outcome.needed} approvals)"
+    show({"proposal": outcome.proposal_id, "state": state, "tx_hash": outcome.tx.tx_hash, "block": outcome.tx.block_number})
+
+
+@issuer.command("propose-add")
+@click.argument("code")
+@click.option("--name", required=True, help="Display name shown to inspectors.")
+@click.option("--signer", "signers", multiple=True, required=True, help="Signing account (a registered issuer).")
+@click.option("--type", "cert_types", multiple=True, required=True, help="Certificate type the agency may issue.")
+@click.option("--parent", help="Organisation code of the parent authority.")
+@pass_ctx
+def propose_add(ctx, code, name, signers, cert_types, parent):
+    """Propose to accredit agency CODE."""
+    c = ctx.client
+    _outcome(c.issuers.propose_add_agency(c._signer(), code, name, signers, cert_types, parent))
+
+
+@issuer.command("propose-suspend")
+@click.argument("code")
+@pass_ctx
+def propose_suspend(ctx, code):
+    """Propose to suspend agency CODE."""
+    _outcome(ctx.client.issuers.propose_suspend(ctx.client._signer(), code))
+
+
+@issuer.command("propose-reinstate")
+@click.argument("code")
+@pass_ctx
+def propose_reinstate(ctx, code):
+    """Propose to reinstate the suspended agency CODE."""
+    _outcome(ctx.client.issuers.propose_reinstate(ctx.client._signer(), code))
+
+
+@issuer.command("propose-authority")
+@click.argument("address")
+@click.option("--remove", is_flag=True, help="Propose to remove the authority instead of adding it.")
+@pass_ctx
+def propose_authority(ctx, address, remove):
+    """Propose to add (or --remove) a governing authority."""
+    registry, signer = ctx.client.issuers, ctx.client._signer()
+    _outcome(registry.propose_remove_authority(signer, address) if remove else registry.propose_add_authority(signer, address))
+
+
+@issuer.command()
+@click.argument("proposal_id", type=int)
+@pass_ctx
+def approve(ctx, proposal_id):
+    """Approve proposal PROPOSAL_ID; it takes effect at the quorum."""
+    _outcome(ctx.client.issuers.approve(ctx.client._signer(), proposal_id))
+
+
+@issuer.command("list")
+@pass_ctx
+def issuer_list(ctx):
+    """List the accredited agencies."""
+    table = Table("code", "name", "status", "types", "parent", "signers")
+    for a in ctx.client.issuers.agencies():
+        table.add_row(a.code, a.name, a.status, ", ".join(a.cert_types), a.parent or "-", "\n".join(a.signers))
+    console.print(table)
+
+
+@issuer.command("show")
+@click.argument("code")
+@pass_ctx
+def issuer_show(ctx, code):
+    """Show agency CODE."""
+    agency = ctx.client.issuers.agency(code)
+    if agency is None:
+        raise ElicenseError(f"no agency has organisation code {code!r}")
+    show(agency)
+
+
+# ---------------------------------------------------------------------- licences
+
+type_option = click.option("--type", "cert_type", required=True, help=f"Certificate type: {', '.join(types.CERT_TYPES)}.")
+field_options = [
+    click.option("--field", "-f", "pairs", multiple=True, help="A licence field NAME=VALUE (repeatable)."),
+    click.option("--data", "data_file", help="A JSON file of licence fields ('-' for stdin)."),
+    click.option("--valid-from", help="Start of validity (YYYY-MM-DD or unix seconds) [now]."),
+    click.option("--valid-until", default="never", show_default=True, help="End of validity."),
+]
+
+
+def with_fields(fn):
+    for option in reversed(field_options):
+        fn = option(fn)
+    return fn
+
+
+@cli.command()
+@click.argument("holder")
+@click.option("--org", required=True, help="Organisation code of the issuing agency (yours).")
+@type_option
+@with_fields
+@pass_ctx
+def issue(ctx, holder, org, cert_type, pairs, data_file, valid_from, valid_until):
+    """API 2 - send certification: issue a licence to HOLDER, encrypted to the holder's key."""
+    fields = parse_fields(pairs, data_file)
+    issued = ctx.client.send_certification(
+        holder, org, cert_type, fields, valid_from=parse_time(valid_from), valid_until=parse_time(valid_until)
+    )
+    show({"licence_id": issued.licence_id, "tx_hash": issued.tx_hash, "block_number": issued.block_number,
+          "gas_used": issued.gas_used})
+
+
+@cli.command()
+@click.argument("licence_id")
+@type_option
+@with_fields
+@pass_ctx
+def renew(ctx, licence_id, cert_type, pairs, data_file, valid_from, valid_until):
+    """Issue the successor of LICENCE_ID (same holder); the old one becomes 'renewed'."""
+    issued = ctx.client.renew(
+        cert_type, licence_id, parse_fields(pairs, data_file), valid_from=parse_time(valid_from),
+        valid_until=parse_time(valid_until),
+    )
+    show({"licence_id": issued.licence_id, "previous": issued.previous, "tx_hash": issued.tx_hash,
+          "block_number": issued.block_number})
+
+
+def _status_command(name: str, doc: str, with_reason: bool):
+    @click.argument("licence_id")
+    @type_option
+    @pass_ctx
+    def command(ctx, licence_id, cert_type, reason=0):
+        method = getattr(ctx.client, name)
+        tx = method(cert_type, licence_id, reason) if with_reason else method(cert_type, licence_id)
+        show({"tx_hash": tx.tx_hash, "block_number": tx.block_number})
+
+    command.__doc__ = doc
+    if with_reason:
+        command = click.option("--reason", type=click.IntRange(0, 255), default=0, help="Agency-defined reason code.")(command)
+    return cli.command(name)(command)
+
+
+_status_command("suspend", "Suspend LICENCE_ID (issuing agency only).", True)
+_status_command("reinstate", "Lift the suspension of LICENCE_ID (issuing agency only).", False)
+_status_command("revoke", "Revoke LICENCE_ID for good (issuing agency only).", True)
+
+
+@cli.command()
+@click.argument("holder")
+@type_option
+@click.option("--reason", required=True, type=click.Choice(list(types.CLOSE_REASONS)))
+@pass_ctx
+def close(ctx, holder, cert_type, reason):
+    """Close HOLDER's record with a final entry; nothing is issued to it afterwards."""
+    tx = ctx.client.close_record(cert_type, holder, reason)
+    show({"tx_hash": tx.tx_hash, "block_number": tx.block_number})
+
+
+@cli.command()
+@click.argument("holder")
+@click.option("--block", "block_number", type=int, required=True, help="Block number of the issuing transaction.")
+@click.option("--tx", "tx_hash", required=True, help="Hash of the issuing transaction.")
+@click.option("--decrypt", is_flag=True, help="Decrypt with --account (the holder's key).")
+@pass_ctx
+def query(ctx, holder, block_number, tx_hash, decrypt):
+    """API 5 - query e-licence: the issuer's code and the licence data of a transaction."""
+    found = ctx.client.query_licence(holder, block_number, tx_hash)
+    result = {k: v for k, v in found.__dict__.items()}
+    if decrypt:
+        sender = ctx.client._signer()
+        result["data"] = found.decrypt(sender.key).to_json()
+    show(result)
+
+
+@cli.command()
+@click.argument("holder")
+@pass_ctx
+def licences(ctx, holder):
+    """List every licence issued to HOLDER, with its current status."""
+    table = Table("type", "agency", "licence id", "status", "block", "tx")
+    for item in ctx.client.licences_of(holder):
+        table.add_row(types.CERT_TYPE_NAMES[item.cert_type], item.agency, item.licence_id, item.status,
+                      str(item.block_number), item.tx_hash)
+    console.print(table)
+
+
+@cli.command()
+@click.argument("licence_id")
+@click.option("--fields", help="Comma-separated fields to disclose [all].")
+@click.option("--ttl", type=click.IntRange(10, 3600), default=120, show_default=True, help="Seconds the presentation stays usable.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the presentation here [stdout].")
+@click.option("--qr", type=click.Path(dir_okay=False), help="Also write it as a QR code image (PNG or SVG).")
+@pass_ctx
+def present(ctx, licence_id, fields, ttl, out, qr):
+    """Holder: sign a fresh presentation of LICENCE_ID (with --account, the holder's key)."""
+    client = ctx.client
+    holder = client._signer()
+    found = next((item for item in client.licences_of(holder.address) if item.licence_id == licence_id.lower()), None)
+    if found is None:
+        raise ElicenseError(f"{holder.address} holds no licence {licence_id}")
+    chosen = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
+    text = client.present(holder, found, chosen, ttl).dumps()
+    if out:
+        Path(out).write_text(text)
+    else:
+        click.echo(text)
+    if qr:
+        import segno
+
+        segno.make(text, error="m").save(qr, scale=4)
+
+
+@cli.command()
+@click.argument("holder")
+@click.option("--org", required=True, help="Organisation code of the agency expected to have issued it.")
+@click.option("--presentation", "source", required=True, help="Presentation file, or '-' for stdin.")
+@click.option("--no-record", is_flag=True, help="Verify without recording the inspection on chain.")
+@pass_ctx
+def check(ctx, holder, org, source, no_record):
+    """API 3 - check: verify a presented licence step by step and record the inspection."""
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the presentation {source}: {exc.strerror}") from None
+    verdict = ctx.client.check(holder, org, text, record=not no_record)
+    table = Table("step", "status", "reason")
+    colours = {"valid": "green", "invalid": "red", "error": "red", "skipped": "dim"}
+    for step in verdict.steps:
+        table.add_row(step.name, f"[{colours[step.status]}]{step.status}[/]", step.reason)
+    console.print(table)
+    console.print(f"verdict: [bold]{'VALID' if verdict.valid else 'INVALID'}[/]"
+                  + (f"  (tx {verdict.tx_hash}, block {verdict.block_number})" if verdict.tx_hash else ""))
+    sys.exit(0 if verdict.valid else 3)
+
+
+@cli.command()
+@click.option("--node", type=click.Choice(["anvil", "ganache"]), default="anvil", show_default=True)
+@click.option("--out", default="demo-output", show_default=True, help="Folder for keystores, deployments, presentations.")
+@pass_ctx
+def demo(ctx, node, out):
+    """Start a local chain, deploy, register five agencies, holders and an inspector, issue and check."""
+    from .demo import run
+
+    run(Path(out), node=node, console=console)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except ElicenseError as exc:
+        click.echo(f"error: {exc.user_message}", err=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # a bug of ours: say so in one line; ELICENSE_DEBUG=1 shows the traceback
+        if os.environ.get("ELICENSE_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (set ELICENSE_DEBUG=1 for details)", err=True)
+        sys.exit(2)
