@@ -297,13 +297,31 @@ def assert_event(tx, name, index=0, **expected):
 
 
 def _same(have, want):
-    if isinstance(want, (list, tuple)):
-        return len(have) == len(want) and all(_same(h, w) for h, w in zip(have, want))
-    if hasattr(want, "address") or (isinstance(want, str) and len(want) == 42 and want.startswith("0x")):
-        return address_of(have) == address_of(want)
-    if isinstance(want, (bytes, bytearray)):
-        return HexBytes(have) == HexBytes(want)
-    return have == want
+    return plain(have) == plain(want)
+
+
+def plain(value):
+    """Brownie's return values and event arguments as plain Python, for comparisons.
+
+    Brownie's compiled `ReturnValue`/`Wei` refuse to compare with plain tuples and ints, so both
+    sides are normalised: sequences to tuples, integers and enums to int, byte strings to bytes,
+    addresses (and Accounts, contracts) to checksummed strings.
+    """
+    if hasattr(value, "address"):
+        return address_of(value)
+    if isinstance(value, (list, tuple)):
+        return tuple(plain(item) for item in value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, str) and value.startswith("0x"):
+        if len(value) == 42:
+            return address_of(value)
+        return bytes(HexBytes(value))
+    return str(value) if isinstance(value, str) else value
 
 
 # ---------------------------------------------------------------- time

@@ -4,7 +4,7 @@ import pytest
 from eth_utils import keccak
 
 from conftest import public_key
-from helpers import ZERO32, Role, address_of, assert_event, refused
+from helpers import ZERO32, Role, address_of, assert_event, plain, refused
 
 COMMITMENT = keccak(text="salt ‖ Alice Example, 1990-01-01")
 
@@ -28,9 +28,9 @@ def test_account_registers_with_its_own_key(identities, alice, role):
     assert tx.return_value is None
     assert_event(tx, "IdentityRegistered", account=alice, role=role, publicKey=key, commitment=COMMITMENT)
     stored = identities.identityOf(alice)
-    assert stored == (role, tx.timestamp, "0x" + COMMITMENT.hex(), "0x" + key[:32].hex(), "0x" + key[32:].hex())
+    assert plain(stored) == (role, tx.timestamp, COMMITMENT, key[:32], key[32:])
     assert identities.roleOf(alice) == role
-    assert identities.publicKeyOf(alice) == "0x" + key.hex()
+    assert plain(identities.publicKeyOf(alice)) == key
     assert identities.identityCount() == 1
 
 
@@ -52,7 +52,7 @@ def test_registration_without_commitment_stores_zero(identities, alice):
     tx = identities.register(Role.HOLDER, public_key(alice), ZERO32, {"from": alice})
 
     assert_event(tx, "IdentityRegistered", account=alice, role=Role.HOLDER, publicKey=public_key(alice), commitment=ZERO32)
-    assert identities.identityOf(alice)[2] == "0x" + ZERO32.hex()
+    assert plain(identities.identityOf(alice)[2]) == ZERO32
 
 
 @pytest.mark.parametrize("role", [0, 5, 255])
@@ -106,10 +106,8 @@ def test_holder_replaces_commitment(identities, alice):
 
     assert tx.return_value is None
     assert_event(tx, "IdentityCommitmentUpdated", account=alice, previous=COMMITMENT, commitment=rectified)
-    record = identities.identityOf(alice)
-    assert record[2] == "0x" + rectified.hex()
-    assert record[0] == Role.HOLDER
-    assert identities.publicKeyOf(alice) == "0x" + public_key(alice).hex()
+    assert plain(identities.identityOf(alice))[::2] == (Role.HOLDER, rectified, public_key(alice)[32:])
+    assert plain(identities.publicKeyOf(alice)) == public_key(alice)
 
 
 def test_holder_clears_commitment(identities, alice):
@@ -118,7 +116,7 @@ def test_holder_clears_commitment(identities, alice):
     tx = identities.updateCommitment(ZERO32, {"from": alice})
 
     assert_event(tx, "IdentityCommitmentUpdated", account=alice, previous=COMMITMENT, commitment=ZERO32)
-    assert identities.identityOf(alice)[2] == "0x" + ZERO32.hex()
+    assert plain(identities.identityOf(alice)[2]) == ZERO32
 
 
 def test_unregistered_account_cannot_update_commitment(identities, stranger):
@@ -133,5 +131,12 @@ def test_public_key_of_unregistered_account_is_refused(identities, stranger):
 
 def test_unregistered_account_has_no_role_and_an_empty_record(identities, stranger):
     assert identities.roleOf(stranger) == Role.NONE
-    assert identities.identityOf(stranger) == (0, 0, "0x" + ZERO32.hex(), "0x" + ZERO32.hex(), "0x" + ZERO32.hex())
+    assert plain(identities.identityOf(stranger)) == (0, 0, ZERO32, ZERO32, ZERO32)
     assert identities.identityCount() == 0
+
+
+def test_refusal_check_rejects_wrong_arguments(identities, alice, bob):
+    """The `refused` helper matches arguments too, not only the error name."""
+    with pytest.raises(AssertionError, match="Unexpected revert string"):
+        with refused("IdentityKeyMismatch", alice, bob):
+            identities.register(Role.HOLDER, public_key(alice), ZERO32, {"from": bob})
