@@ -33,7 +33,7 @@ $(STAMPS)/npm: package.json package-lock.json
 
 build: $(STAMPS)/build
 
-$(STAMPS)/build: setup $(wildcard contracts/*.sol contracts/*/*.sol) brownie-config.yaml
+$(STAMPS)/build: $(STAMPS)/python $(STAMPS)/npm .solcx/solc-v0.8.37 $(wildcard contracts/*.sol contracts/*/*.sol) brownie-config.yaml
 	$(BIN)/brownie compile
 	@touch $@
 
