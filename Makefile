@@ -22,7 +22,8 @@ $(STAMPS)/python: pyproject.toml
 
 $(STAMPS)/npm: package.json package-lock.json
 	@mkdir -p $(STAMPS)
-	npm ci --no-audit --no-fund --loglevel=error
+	# npm ci refuses this lock (it omits the other platforms' optional Anvil binaries); install keeps it.
+	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # py-solc-x runs `solc-v<version>`; this one is the npm solc build behind tools/solc-driver.js.
