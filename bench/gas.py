@@ -50,7 +50,13 @@ def measure(kind: str = "anvil") -> dict:
         inspector = new_account()
         client.register_user("inspector", "inspector", account=inspector)
 
-        proposal = client.issuers.propose_add_agency(authorities[0], "EDU-UH", "University", [signer.address], ["degree"])
+        # The shape of a real deployment: a root authority agency, and the university below it.
+        root_signer = new_account()
+        client.register_user("root", "issuer", account=root_signer)
+        root = client.issuers.propose_add_agency(authorities[0], "FI-GOV", "Government", [root_signer.address], ["degree"])
+        client.issuers.approve(authorities[1], root.proposal_id)
+        proposal = client.issuers.propose_add_agency(
+            authorities[0], "EDU-UH", "University", [signer.address], ["degree"], "FI-GOV")
         gas["propose_add_agency"] = proposal.tx.gas_used
         gas["approve_and_execute_add_agency"] = client.with_sender(authorities[1]).issuers.approve(
             authorities[1], proposal.proposal_id).tx.gas_used
@@ -105,6 +111,9 @@ def main() -> None:
         table.add_row(key, f"{value:,}")
     Console().print(table)
     print(f"wrote {OUT}")
+    print("\n| operation | gas |\n|---|---:|")
+    for key, value in gas.items():
+        print(f"| {key} | {value:,} |")
 
 
 if __name__ == "__main__":
