@@ -141,6 +141,8 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
         Licence storage l = _ownLicence(licenceId);
         Mark mark = _marks[licenceId];
         if (mark == Mark.Revoked) revert LicenseStatusInvalid(licenceId, Status.Revoked);
+        // The closing entry is final: nothing is appended to a closed record (as in reinstate).
+        if (_holders[l.holder].closedAt != 0) revert LicenseRecordClosed(l.holder);
         _marks[licenceId] = Mark.Revoked;
         bytes32 head = _appendRecord(_holders[l.holder], RecordKind.Revoked, licenceId);
         emit LicenseRevoked(licenceId, l.holder, reason, head);

@@ -154,6 +154,7 @@ interface ILicenseRegistry {
     function reinstate(bytes32 licenceId) external;
 
     /// @notice Revokes a licence for good (issuing agency only, even while its accreditation is suspended).
+    /// @dev Refused with LicenseRecordClosed once the holder's record is closed: the closing entry is final.
     /// @param licenceId The licence.
     /// @param reason An agency-defined reason code.
     function revoke(bytes32 licenceId, uint8 reason) external;

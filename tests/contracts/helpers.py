@@ -13,7 +13,7 @@ from brownie import chain, web3
 from brownie.exceptions import decode_typed_error
 from eth_abi import encode
 from eth_account import Account
-from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 from hexbytes import HexBytes
 
@@ -150,7 +150,10 @@ def record_entry(kind, subject, block_number):
 def access_entry(inspector, licence, result, block_number):
     """An access-log entry: keccak256(abi.encode(inspector, licenceId, uint8 result, uint256 block))."""
     return keccak(
-        encode(["address", "bytes32", "uint8", "uint256"], [address_of(inspector), b32(licence), int(result), block_number])
+        encode(
+            ["address", "bytes32", "uint8", "uint256"],
+            [address_of(inspector), b32(licence), int(result), block_number],
+        )
     )
 
 
@@ -207,7 +210,8 @@ def presentation_message(registry, licence, disclosure, not_after, nonce):
 def presentation_digest(registry, licence, disclosure, not_after, nonce):
     """The digest eth-account signs for the presentation."""
     signable = encode_typed_data(full_message=presentation_message(registry, licence, disclosure, not_after, nonce))
-    return _hash_eip191_message(signable)
+    # EIP-191 version 0x01: keccak256(0x19 ‖ 0x01 ‖ domainSeparator ‖ hashStruct(message)).
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
 
 
 class Presentation:
@@ -286,7 +290,7 @@ def event(tx, name, index=0):
     return dict(tx.events[name][index])
 
 
-def assert_event(tx, name, index=0, **expected):
+def assert_event(tx, name, index=0, /, **expected):
     """Asserts the event's arguments equal `expected` (addresses and bytes32 normalised)."""
     got = event(tx, name, index)
     assert set(got) == set(expected), f"{name}: arguments {sorted(got)} vs expected {sorted(expected)}"
@@ -334,7 +338,38 @@ def mine_at(timestamp):
     request"), so the next block's time is set with Anvil's `evm_setNextBlockTimestamp` and the
     block is mined through `chain.mine()`, which keeps Brownie's clock and snapshots in step.
     """
-    response = web3.provider.make_request("evm_setNextBlockTimestamp", [int(timestamp)])
-    assert "error" not in response, response
+    set_next_timestamp(timestamp)
     chain.mine()
     assert latest_timestamp() == timestamp
+
+
+def set_next_timestamp(timestamp):
+    """The next block (the next transaction's) gets exactly `timestamp` (Anvil)."""
+    response = web3.provider.make_request("evm_setNextBlockTimestamp", [int(timestamp)])
+    assert "error" not in response, response
+
+
+# ---------------------------------------------------------------- stateful tests
+
+
+def brownie_state_machine(fixture):
+    """Brownie's `state_machine`, runnable.
+
+    The `state_machine` fixture of the installed Brownie comes from a mypyc-compiled
+    `brownie/test/stateful` whose `_BrownieStateMachine.__init__` rejects the very subclass it
+    generates ("_BrownieStateMachine object expected; got ...BrownieStateMachine"). The wheel ships
+    the module's Python source next to the extension, so that source is loaded and its
+    `state_machine` used instead: same rules, invariants, strategies and chain reverts.
+    """
+    import importlib.util
+    import pathlib
+
+    import brownie.test.stateful as compiled
+
+    if pathlib.Path(compiled.__file__).suffix == ".py":
+        return fixture
+    source = pathlib.Path(compiled.__file__).with_name("stateful.py")
+    spec = importlib.util.spec_from_file_location("brownie_stateful_source", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.state_machine

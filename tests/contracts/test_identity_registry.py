@@ -51,7 +51,9 @@ def test_count_grows_by_one_per_account(identities, alice, bob):
 def test_registration_without_commitment_stores_zero(identities, alice):
     tx = identities.register(Role.HOLDER, public_key(alice), ZERO32, {"from": alice})
 
-    assert_event(tx, "IdentityRegistered", account=alice, role=Role.HOLDER, publicKey=public_key(alice), commitment=ZERO32)
+    assert_event(
+        tx, "IdentityRegistered", account=alice, role=Role.HOLDER, publicKey=public_key(alice), commitment=ZERO32
+    )
     assert plain(identities.identityOf(alice)[2]) == ZERO32
 
 
