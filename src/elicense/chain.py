@@ -18,7 +18,7 @@ from web3.middleware import ExtraDataToPOAMiddleware
 
 from . import artifacts
 from .errors import ElicenseError, InvalidInput, NodeUnreachable, NotAllowed
-from .revert import explain
+from .revert import decode_error, explain
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,9 @@ class Chain:
         except ContractCustomError as exc:
             raise explain(exc.data) from None
         except ContractLogicError as exc:
+            data = exc.data.get("result") if isinstance(exc.data, dict) else exc.data  # Ganache nests it
+            if isinstance(data, str) and decode_error(data) is not None:
+                raise explain(data) from None
             raise ElicenseError(f"the contract refused the call: {exc.message or exc}") from None
         except (requests.exceptions.RequestException, OSError):
             raise NodeUnreachable(f"the node at {self.url} stopped answering") from None

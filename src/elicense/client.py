@@ -15,7 +15,7 @@ from eth_account.signers.local import LocalAccount
 from . import crypto, types
 from .chain import Chain, TxResult
 from .deployments import Deployment
-from .errors import ElicenseError, InvalidInput, NotAllowed, NotDeployed, NotFound
+from .errors import Conflict, ElicenseError, InvalidInput, NotAllowed, NotDeployed, NotFound
 from .licence import LicenceDocument
 from .registries import IdentityRegistry, IssuedLicence, IssuerRegistry, LicenceRegistry
 from .wallet import Wallet
@@ -127,12 +127,15 @@ class Client:
         role_number = types.role(role)
         account = account or crypto.new_account()
         if self.identities.role(account.address) != "none":
-            raise ElicenseError(f"{account.address} is already registered")
-        keystore = str(self.wallet.save(name, account, password)) if password else None
+            raise Conflict(f"{account.address} is already registered")
+        if password:
+            self.wallet.check_free(name)  # refuse a taken name before anything happens on chain
         if fund and self.sender is not None and self.chain.balance(account.address) < REGISTRATION_FUNDING // 2:
             self.chain.transfer(self.sender, account.address, REGISTRATION_FUNDING)
         public = crypto.public_key(account)
         tx = self.identities.register(account, role_number, public, commitment)
+        # Stored only once registered, so a refused registration leaves no orphan keystore behind.
+        keystore = str(self.wallet.save(name, account, password)) if password else None
         return RegisteredUser(
             name, account.address, role.lower(), "0x" + public.hex(), None if password else "0x" + account.key.hex(),
             keystore, tx.tx_hash, tx.block_number,

@@ -104,6 +104,9 @@ def verify(client, presentation, *, holder: str, org_code: str, record: bool = T
         steps.append(Step("holder-signature", INVALID, "bad-signature", REASONS["bad-signature"]))
     elif not_after < now:
         steps.append(Step("holder-signature", INVALID, "presentation-expired", REASONS["presentation-expired"]))
+    elif client.chain.call(registry.contract.functions.presentationUsed(
+            registry.presentation_digest(licence_id, disclosure, not_after, nonce))):
+        steps.append(Step("holder-signature", INVALID, "presentation-replayed", REASONS["presentation-replayed"]))
     else:
         steps.append(Step("holder-signature", VALID, "ok", f"signed by the holder, usable for {not_after - now} s more"))
 
@@ -128,7 +131,7 @@ def verify(client, presentation, *, holder: str, org_code: str, record: bool = T
             steps.append(Step("status", INVALID, code, REASONS.get(code, f"the licence is {code}")))
 
         # 5. issuer accredited for the type at issuance, up its authority chain
-        issuance = client.find_issuance(registry, p.licence_id)
+        issuance = client.find_issuance(registry, info.licence_id)  # the licence the data is of
         agency = client.issuers.agency(info.agency)
         verdict.agency = {"code": info.agency, "name": agency.name if agency else None}
         label = f"{agency.name} ({info.agency})" if agency else info.agency

@@ -28,10 +28,14 @@ class Wallet:
             raise InvalidInput(f"malformed account name {name!r}: letters, digits, '.', '_', '-' (at most 64)")
         return self.directory / f"{name}.json"
 
-    def save(self, name: str, account: LocalAccount, password: str) -> Path:
+    def check_free(self, name: str) -> Path:
         path = self._path(name)
         if path.exists():
             raise Conflict(f"an account named {name!r} exists already in {self.directory}")
+        return path
+
+    def save(self, name: str, account: LocalAccount, password: str) -> Path:
+        path = self.check_free(name)
         keystore = crypto.encrypt_keystore(account, password)
         self.directory.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
