@@ -220,9 +220,9 @@ class Client:
             raise NotFound(f"no transaction {tx_hash} on chain {self.chain.chain_id}") from None
         if receipt["blockNumber"] != block_number:
             raise NotFound(f"transaction {tx_hash} is in block {receipt['blockNumber']}, not {block_number}")
+        tx = TxResult(tx_hash, receipt["blockNumber"], receipt["gasUsed"], tuple(receipt["logs"]))
         for number, address in self.deployment.licence_registries.items():
             registry = LicenceRegistry(self.chain, address, number)
-            tx = TxResult(tx_hash, receipt["blockNumber"], receipt["gasUsed"], tuple(receipt["logs"]))
             for event in registry.events(tx, "LicenseIssued"):
                 issued = registry.issued_from_event(event)
                 if issued.holder == holder:
