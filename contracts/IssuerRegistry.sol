@@ -289,6 +289,36 @@ contract IssuerRegistry is IIssuerRegistry {
     }
 
     /// @inheritdoc IIssuerRegistry
+    function accreditationLeaves() external view returns (SignerAccreditation[] memory leaves) {
+        uint256 total = 0;
+        for (uint256 i = 0; i < _codes.length; ++i) {
+            total += _agencies[_codes[i]].signers.length;
+        }
+        leaves = new SignerAccreditation[](total);
+        uint256 n = 0;
+        for (uint256 i = 0; i < _codes.length; ++i) {
+            bytes32 code = _codes[i];
+            uint256 types = _effectiveTypes(code);
+            address[] storage signers = _agencies[code].signers;
+            for (uint256 j = 0; j < signers.length; ++j) {
+                leaves[n++] = SignerAccreditation(signers[j], code, types);
+            }
+        }
+    }
+
+    /// @dev The types `code` may issue now: its own, narrowed by every ancestor's, none if any is not active.
+    function _effectiveTypes(bytes32 code) private view returns (uint256 types) {
+        types = type(uint256).max;
+        for (uint256 level = 0; level < MAX_DEPTH && code != bytes32(0); ++level) {
+            Agency storage a = _agencies[code];
+            if (a.status != AgencyStatus.Active) return 0;
+            types &= a.certTypes;
+            code = a.parent;
+        }
+        if (code != bytes32(0)) return 0;
+    }
+
+    /// @inheritdoc IIssuerRegistry
     function proposal(uint256 id) external view returns (Proposal memory) {
         return _proposals[id];
     }

@@ -4,8 +4,9 @@ pragma solidity ^0.8.24;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ILicenseRegistry} from "./interfaces/ILicenseRegistry.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
-import {IIssuerRegistry} from "./interfaces/IIssuerRegistry.sol";
+import {IIdentityLookup, IAccreditationLookup} from "./interfaces/IRegistryLookup.sol";
 
 /// @title LicenseRegistry
 /// @notice See {ILicenseRegistry}.
@@ -37,9 +38,17 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
         Renewed
     }
 
+    /// @dev One slot per batch, whatever its size.
+    struct Batch {
+        uint16 agencyIndex;
+        uint32 count;
+        uint40 issuedAt;
+        uint64 issuedBlock;
+    }
+
     uint8 private immutable _certType;
-    IIdentityRegistry public immutable identities;
-    IIssuerRegistry public immutable issuers;
+    IIdentityLookup public immutable identities;
+    IAccreditationLookup public immutable issuers;
 
     mapping(bytes32 licenceId => Licence) private _licences;
     mapping(bytes32 licenceId => Mark) private _marks;
@@ -47,11 +56,13 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
     mapping(bytes32 digest => bool) private _usedPresentations;
     mapping(bytes32 code => uint16 index) private _agencyIndex;
     bytes32[] private _agencyCodes;
+    mapping(bytes32 root => Batch) private _batches;
 
     /// @param certType_ The certificate type this registry holds (1..255).
-    /// @param identityRegistry The main chain's identity registry.
-    /// @param issuerRegistry The main chain's issuer registry.
-    constructor(uint8 certType_, IIdentityRegistry identityRegistry, IIssuerRegistry issuerRegistry)
+    /// @param identityRegistry The main chain's identity registry on the same chain, or this side
+    /// chain's RegistryMirror.
+    /// @param issuerRegistry The main chain's issuer registry on the same chain, or the RegistryMirror.
+    constructor(uint8 certType_, IIdentityLookup identityRegistry, IAccreditationLookup issuerRegistry)
         EIP712("elicense LicenseRegistry", "1")
     {
         _certType = certType_;
@@ -111,6 +122,41 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
 
         bytes32 head = _appendRecord(record, RecordKind.Issued, licenceId);
         emit LicenseIssued(licenceId, holder, agency, dataHash, previous, validFrom, validUntil, head, ciphertext);
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function issueBatch(bytes32 root, uint32 count, bytes32 bundleHash) external {
+        bytes32 agency = _accreditedAgency();
+        if (root == bytes32(0) || count == 0) revert LicenseBatchInvalid();
+        Batch storage b = _batches[root];
+        if (b.count != 0) revert LicenseBatchExists(root);
+        b.agencyIndex = _indexOf(agency);
+        b.count = count;
+        b.issuedAt = uint40(block.timestamp);
+        b.issuedBlock = uint64(block.number);
+        emit LicenseBatchIssued(root, agency, count, bundleHash);
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function claim(bytes32 root, BatchLeaf calldata leaf, bytes32[] calldata proof) external returns (bytes32 licenceId) {
+        Batch storage b = _batches[root];
+        if (b.count == 0) revert LicenseBatchUnknown(root);
+        if (!MerkleProof.verifyCalldata(proof, root, batchLeafHash(leaf))) revert LicenseBatchProofInvalid(root);
+        if (identities.roleOf(leaf.holder) != IIdentityRegistry.Role.Holder) revert LicenseHolderUnknown(leaf.holder);
+        licenceId = licenceIdOf(leaf.dataHash);
+        if (_licences[licenceId].holder != address(0)) revert LicenseAlreadyIssued(licenceId);
+        _store(licenceId, leaf, b.agencyIndex, root);
+    }
+
+    /// @dev The leaf's validity was checked off chain when the batch was built; a malformed one (end
+    /// before start) simply never verifies as active.
+    function _store(bytes32 licenceId, BatchLeaf calldata leaf, uint16 agencyIndex, bytes32 root) private {
+        Licence storage l = _licences[licenceId];
+        l.holder = leaf.holder;
+        l.validFrom = leaf.validFrom;
+        l.validUntil = leaf.validUntil;
+        l.agencyIndex = agencyIndex;
+        emit LicenseClaimed(licenceId, leaf.holder, root);
     }
 
     // ---------------------------------------------------------------- status changes
@@ -173,14 +219,40 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
     ) external returns (CheckResult result) {
         if (identities.roleOf(msg.sender) != IIdentityRegistry.Role.Inspector) revert LicenseNotInspector(msg.sender);
         bytes32 licenceId = licenceIdOf(dataHash);
-        result = _verify(holder, agency, licenceId, presentation, signature);
+        result = _record(holder, licenceId, _verify(holder, agency, licenceId, presentation, signature));
+    }
 
+    /// @inheritdoc ILicenseRegistry
+    function checkBatched(
+        address holder,
+        bytes32 agency,
+        bytes32 root,
+        BatchLeaf calldata leaf,
+        bytes32[] calldata proof,
+        Presentation calldata presentation,
+        bytes calldata signature
+    ) external returns (CheckResult result) {
+        if (identities.roleOf(msg.sender) != IIdentityRegistry.Role.Inspector) revert LicenseNotInspector(msg.sender);
+        bytes32 licenceId = licenceIdOf(leaf.dataHash);
+        if (_licences[licenceId].holder == address(0)) {
+            Batch storage b = _batches[root];
+            // An unprovable leaf is left unclaimed, and _verify then reports UnknownLicence.
+            if (
+                b.count != 0 && MerkleProof.verifyCalldata(proof, root, batchLeafHash(leaf))
+                    && identities.roleOf(leaf.holder) == IIdentityRegistry.Role.Holder
+            ) _store(licenceId, leaf, b.agencyIndex, root);
+        }
+        result = _record(holder, licenceId, _verify(holder, agency, licenceId, presentation, signature));
+    }
+
+    function _record(address holder, bytes32 licenceId, CheckResult result) private returns (CheckResult) {
         HolderRecord storage record = _holders[holder];
         // Entry order matches the record history: who, what, outcome, when.
         bytes32 entry = keccak256(abi.encode(msg.sender, licenceId, result, block.number));
         bytes32 head = keccak256(abi.encode(record.accessHead, entry));
         record.accessHead = head;
         emit LicenseChecked(holder, licenceId, msg.sender, result, head);
+        return result;
     }
 
     function _verify(
@@ -282,6 +354,21 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
     /// @inheritdoc ILicenseRegistry
     function statusOf(bytes32 licenceId) external view returns (Status) {
         return _status(licenceId, _licences[licenceId]);
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function batch(bytes32 root) external view returns (BatchView memory) {
+        Batch storage b = _batches[root];
+        return BatchView(_agencyCodes[b.agencyIndex], b.count, b.issuedAt, b.issuedBlock);
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function batchLeafHash(BatchLeaf calldata leaf) public pure returns (bytes32) {
+        return keccak256(
+            bytes.concat(
+                keccak256(abi.encode(leaf.holder, leaf.dataHash, leaf.validFrom, leaf.validUntil, leaf.ciphertextHash))
+            )
+        );
     }
 
     /// @inheritdoc ILicenseRegistry

@@ -44,6 +44,14 @@ interface IIssuerRegistry {
     }
 
     /// @dev One entry per status change of an agency, for "was it accredited at block / time X?".
+    /// @notice One signing account with the types its agency is accredited for now (zero when the
+    /// agency or an ancestor is suspended): the leaves of the accreditation root that relayers anchor.
+    struct SignerAccreditation {
+        address signer;
+        bytes32 agency;
+        uint256 certTypes;
+    }
+
     struct StatusCheckpoint {
         uint64 blockNumber;
         uint64 timestamp;
@@ -170,6 +178,10 @@ interface IIssuerRegistry {
 
     /// @notice The agency a signer signs for (0 if none).
     function agencyOfSigner(address signer) external view returns (bytes32);
+
+    /// @notice Every signing account of every agency with its effective certificate types, in agency
+    /// order: relayers read it at a block and anchor its standard Merkle root on the side chains.
+    function accreditationLeaves() external view returns (SignerAccreditation[] memory leaves);
 
     /// @notice The proposal with id `id`.
     function proposal(uint256 id) external view returns (Proposal memory);

@@ -58,6 +58,24 @@ interface ILicenseRegistry {
         bytes32 nonce;
     }
 
+    /// @notice One licence of a batch: a leaf of the batch's Merkle root (OpenZeppelin standard tree
+    /// over abi.encode(address, bytes32, uint40, uint40, bytes32)). The ciphertext lives off chain in
+    /// the batch bundle; its hash here lets the holder check the copy they fetched.
+    struct BatchLeaf {
+        address holder;
+        bytes32 dataHash;
+        uint40 validFrom;
+        uint40 validUntil;
+        bytes32 ciphertextHash;
+    }
+
+    struct BatchView {
+        bytes32 agency;
+        uint32 count;
+        uint40 issuedAt;
+        uint64 issuedBlock;
+    }
+
     struct LicenceView {
         address holder;
         bytes32 agency;
@@ -85,6 +103,12 @@ interface ILicenseRegistry {
         bytes32 recordHead,
         bytes ciphertext
     );
+    /// @notice An agency issued `count` licences under one Merkle root. `bundleHash` is the SHA-256 of
+    /// the off-chain bundle with every leaf, its proof and its ciphertext (content address).
+    event LicenseBatchIssued(bytes32 indexed root, bytes32 indexed agency, uint32 count, bytes32 bundleHash);
+    /// @notice A licence of a batch was written to storage (proven by its Merkle proof) so that
+    /// status changes can apply to it alone.
+    event LicenseClaimed(bytes32 indexed licenceId, address indexed holder, bytes32 indexed root);
     /// @notice The issuing agency suspended a licence.
     event LicenseSuspended(bytes32 indexed licenceId, address indexed holder, uint8 reason, bytes32 recordHead);
     /// @notice The issuing agency lifted a suspension.
@@ -122,6 +146,14 @@ interface ILicenseRegistry {
     error LicenseNotInspector(address caller);
     /// @notice The reason code is not allowed here.
     error LicenseReasonInvalid(uint8 reason);
+    /// @notice A batch needs a non-zero root and at least one licence.
+    error LicenseBatchInvalid();
+    /// @notice A batch with this root was already issued (a replayed batch).
+    error LicenseBatchExists(bytes32 root);
+    /// @notice No batch has this root.
+    error LicenseBatchUnknown(bytes32 root);
+    /// @notice The Merkle proof does not lead from the leaf to the batch root.
+    error LicenseBatchProofInvalid(bytes32 root);
     /// @notice This registry has recorded the maximum number of distinct issuing agencies.
     error LicenseTooManyAgencies();
 
@@ -143,6 +175,22 @@ interface ILicenseRegistry {
     function renew(bytes32 previous, bytes32 dataHash, uint40 validFrom, uint40 validUntil, bytes calldata ciphertext)
         external
         returns (bytes32 licenceId);
+
+    /// @notice Issues many licences in one transaction under one Merkle root.
+    /// @dev Nothing per licence is stored or logged: that is what makes a licence cost a few gas in a
+    /// large batch. Holders are checked when a licence is claimed or first inspected.
+    /// @param root The standard-tree root of the batch's {BatchLeaf}s.
+    /// @param count How many licences the batch holds.
+    /// @param bundleHash SHA-256 of the bundle file holding leaves, proofs and ciphertexts.
+    function issueBatch(bytes32 root, uint32 count, bytes32 bundleHash) external;
+
+    /// @notice Writes a batched licence to storage, proven by its Merkle proof; anyone may call it.
+    /// Afterwards it is a licence like any other (renew, suspend, revoke apply to it alone).
+    /// @param root The batch root.
+    /// @param leaf The licence's leaf; `leaf.holder` must be a registered Holder.
+    /// @param proof Its Merkle proof.
+    /// @return licenceId licenceIdOf(leaf.dataHash).
+    function claim(bytes32 root, BatchLeaf calldata leaf, bytes32[] calldata proof) external returns (bytes32 licenceId);
 
     /// @notice Suspends an active licence (issuing agency only).
     /// @param licenceId The licence.
@@ -182,6 +230,27 @@ interface ILicenseRegistry {
         Presentation calldata presentation,
         bytes calldata signature
     ) external returns (CheckResult result);
+
+    /// @notice {check} for a licence of a batch: claims it first if it is not yet claimed and the proof
+    /// holds (otherwise the result is UnknownLicence), then checks it exactly as a single licence.
+    /// @param root The batch root.
+    /// @param leaf The licence's leaf; its dataHash is the commitment recomputed from the presented data.
+    /// @param proof Its Merkle proof.
+    function checkBatched(
+        address holder,
+        bytes32 agency,
+        bytes32 root,
+        BatchLeaf calldata leaf,
+        bytes32[] calldata proof,
+        Presentation calldata presentation,
+        bytes calldata signature
+    ) external returns (CheckResult result);
+
+    /// @notice A batch's agency, size and issuance time (all zero if unknown).
+    function batch(bytes32 root) external view returns (BatchView memory);
+
+    /// @notice The Merkle leaf of a batched licence.
+    function batchLeafHash(BatchLeaf calldata leaf) external pure returns (bytes32);
 
     /// @notice The certificate type this registry holds.
     function certType() external view returns (uint8);

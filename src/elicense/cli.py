@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sys
@@ -58,19 +57,7 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 def parse_time(value: str | None, default: int | None = None) -> int | None:
-    if value is None:
-        return default
-    if value in ("never", "forever"):
-        return types.FOREVER
-    if value.isdigit():
-        return int(value)
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"malformed time {value!r}: use YYYY-MM-DD, an ISO date-time, unix seconds or 'never'") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return int(moment.timestamp())
+    return default if value is None else types.parse_time(value)
 
 
 def parse_fields(pairs: tuple[str, ...], data_file: str | None) -> dict:

@@ -17,7 +17,9 @@ from .chain import Chain, TxResult
 from .deployments import Deployment
 from .errors import Conflict, ElicenseError, InvalidInput, NotAllowed, NotDeployed, NotFound
 from .licence import LicenceDocument
-from .registries import IdentityRegistry, IssuedLicence, IssuerRegistry, LicenceRegistry
+from .registries import AnchorRegistry, IdentityRegistry, IssuedBatch, IssuedLicence, IssuerRegistry, LicenceRegistry, RegistryMirror
+from .store import DocumentStore
+from .topology import Topology
 from .wallet import Wallet
 
 # Ether sent to a new account so it can pay for its own registration (local and test chains).
@@ -52,6 +54,7 @@ class QueriedLicence:
     status: str
     tx_hash: str
     block_number: int
+    batch: dict | None = None  # a batched licence: {"root", "leaf", "proof"} (hex), what checkBatched needs
 
     def decrypt(self, private_key) -> LicenceDocument:
         document = LicenceDocument.from_bytes(crypto.decrypt(private_key, self.ciphertext))
@@ -61,19 +64,48 @@ class QueriedLicence:
 
 
 class Client:
-    """One chain, its deployment, an optional signing account and a local wallet."""
+    """A topology (one chain, or a main chain with side chains), an optional signing account and a
+    local wallet. ``chain`` is the main chain: identities and issuers live there."""
 
-    def __init__(self, chain: Chain, *, sender: LocalAccount | None = None, deployment: Deployment | None = None,
-                 deployments_dir: Path | None = None, wallet: Wallet | None = None):
+    def __init__(self, chain: Chain | None = None, *, sender: LocalAccount | None = None,
+                 deployment: Deployment | None = None, deployments_dir: Path | None = None,
+                 wallet: Wallet | None = None, topology: Topology | None = None, anchor_timeout: float = 60.0,
+                 store: DocumentStore | None = None):
+        if topology is not None:
+            chain = topology.chain(topology.main)
+            deployment = topology.entry(topology.main).deployment
         self.chain = chain
         self.sender = sender
         self.deployments_dir = deployments_dir
         self.wallet = wallet or Wallet()
         self._deployment = deployment
+        self._topology = topology
+        self.anchor_timeout = anchor_timeout  # how long to wait for the relayer to carry a fact over
+        self.store = store or DocumentStore()
+        self._views: dict = {}
 
     @classmethod
     def connect(cls, url: str = "http://127.0.0.1:8545", *, sender: LocalAccount | None = None, **kwargs) -> "Client":
         return cls(Chain(url), sender=sender, **kwargs)
+
+    @classmethod
+    def from_topology(cls, topology: Topology | str | Path, *, sender: LocalAccount | None = None, **kwargs) -> "Client":
+        if not isinstance(topology, Topology):
+            topology = Topology.load(topology)
+        return cls(sender=sender, topology=topology, **kwargs)
+
+    @property
+    def topology(self) -> Topology:
+        """The chains in use; a single-chain deployment is the one-chain topology."""
+        if self._topology is None:
+            single = Topology.single(self.chain.url, self.chain.chain_id, self.deployment)
+            single.adopt(single.main, self.chain)
+            return single if self._deployment is None else self._cache_single(single)
+        return self._topology
+
+    def _cache_single(self, single: Topology) -> Topology:
+        self._topology = single
+        return single
 
     # ----------------------------------------------------------------- deployment
 
@@ -93,25 +125,44 @@ class Client:
 
     def licences(self, cert_type) -> LicenceRegistry:
         number = types.cert_type(cert_type)
-        address = self.deployment.licence_registries.get(number)
+        topology = self.topology
+        name = topology.chain_of_type(number)
+        address = topology.deployment(name).licence_registries.get(number) if name else None
         if address is None:
-            raise NotDeployed(f"no {types.CERT_TYPE_NAMES[number]} registry is deployed on chain {self.chain.chain_id}")
-        return LicenceRegistry(self.chain, address, number)
+            where = "in this topology" if topology.is_split else f"on chain {self.chain.chain_id}"
+            raise NotDeployed(f"no {types.CERT_TYPE_NAMES[number]} registry is deployed {where}")
+        return LicenceRegistry(topology.chain(name), address, number)
+
+    def registries(self) -> list[LicenceRegistry]:
+        """Every licence registry of the topology, by certificate type."""
+        topology = self.topology
+        found = []
+        for name, entry in topology.chains.items():
+            if entry.deployment is not None:
+                for number, address in entry.deployment.licence_registries.items():
+                    found.append(LicenceRegistry(topology.chain(name), address, number))
+        return sorted(found, key=lambda r: r.cert_type)
+
+    def registry_at(self, chain_id: int, address: str) -> LicenceRegistry | None:
+        return next((r for r in self.registries() if r.chain.chain_id == chain_id and r.address == address), None)
+
+    def chain_name(self, chain: Chain) -> str:
+        return self.topology.name_of_chain_id(chain.chain_id)
+
+    def from_block(self, registry: LicenceRegistry) -> int:
+        return self.topology.deployment(self.chain_name(registry.chain)).block
+
+    def on_main_chain(self, registry: LicenceRegistry) -> bool:
+        return registry.chain.chain_id == self.chain.chain_id
 
     def deploy_all(self, cert_types=None, authorities: list[str] | None = None, save: bool = True) -> Deployment:
-        """Deploys the identity and issuer registries and one licence registry per certificate type."""
-        signer = self._signer()
-        identity, first = self.chain.deploy("IdentityRegistry", [], signer)
-        issuers, _ = self.chain.deploy("IssuerRegistry", [authorities or [signer.address], identity.address], signer)
-        registries = {}
-        for t in cert_types or types.CERT_TYPES.values():
-            number = types.cert_type(t)
-            contract, _ = self.chain.deploy("LicenseRegistry", [number, identity.address, issuers.address], signer)
-            registries[number] = contract.address
-        genesis = "0x" + self.chain.w3.eth.get_block(0)["hash"].hex().removeprefix("0x")
-        self._deployment = Deployment(
-            self.chain.chain_id, genesis, identity.address, issuers.address, registries, first.block_number
-        )
+        """Single-chain topology: the identity and issuer registries and one licence registry per
+        certificate type, all on this chain."""
+        from .deploy import deploy_main
+
+        self._deployment = deploy_main(self.chain, self._signer(), authorities, cert_types or types.CERT_TYPES.values(),
+                                       anchor=False)
+        self._topology = None
         if save:
             self._deployment.save(self.deployments_dir)
         return self._deployment
@@ -130,8 +181,8 @@ class Client:
             raise Conflict(f"{account.address} is already registered")
         if password:
             self.wallet.check_free(name)  # refuse a taken name before anything happens on chain
-        if fund and self.sender is not None and self.chain.balance(account.address) < REGISTRATION_FUNDING // 2:
-            self.chain.transfer(self.sender, account.address, REGISTRATION_FUNDING)
+        if fund and self.sender is not None:
+            self.fund(account.address)
         public = crypto.public_key(account)
         tx = self.identities.register(account, role_number, public, commitment)
         # Stored only once registered, so a refused registration leaves no orphan keystore behind.
@@ -140,6 +191,15 @@ class Client:
             name, account.address, role.lower(), "0x" + public.hex(), None if password else "0x" + account.key.hex(),
             keystore, tx.tx_hash, tx.block_number,
         )
+
+    def fund(self, address: str, amount: int = REGISTRATION_FUNDING) -> None:
+        """Sends gas money to ``address`` on every chain of the topology where it has too little
+        (local and test chains; on a real network accounts are funded by their owners)."""
+        topology = self.topology
+        for name in topology.chains:
+            chain = topology.chain(name)
+            if chain.balance(address) < amount // 2 and chain.balance(self._signer().address) > 2 * amount:
+                chain.transfer(self._signer(), address, amount)
 
     # ----------------------------------------------------------------- API 2: send certification
 
@@ -150,6 +210,7 @@ class Client:
         registry = self.licences(cert_type)
         self._check_agency(org_code)
         document, ciphertext, valid_from = self._prepare(registry, holder, org_code, fields, valid_from, valid_until)
+        self.ensure_mirrored(registry, identities=[(holder, "holder")], accredited=self._signer().address)
         return registry.issue(self._signer(), holder, document.data_hash, valid_from, valid_until, ciphertext)
 
     def renew(self, cert_type, previous_id: str, fields: dict, *, valid_from: int | None = None,
@@ -157,13 +218,50 @@ class Client:
         registry = self.licences(cert_type)
         info = self._licence_info(registry, previous_id)
         document, ciphertext, valid_from = self._prepare(registry, info.holder, info.agency, fields, valid_from, valid_until)
+        self.ensure_mirrored(registry, accredited=self._signer().address)
         return registry.renew(
             self._signer(), types.bytes32(previous_id, "licence id"), document.data_hash, valid_from, valid_until, ciphertext
         )
 
+    def issue_batch(self, cert_type, org_code: str, rows) -> IssuedBatch:
+        """Issues many licences in one transaction under one Merkle root; the bundle (tree and
+        ciphertexts) goes to the document store. ``rows``: :class:`elicense.batch.BatchRow`s."""
+        from .batch import build, check_rows
+
+        registry = self.licences(cert_type)
+        rows = list(rows)
+        if not rows:
+            raise InvalidInput("a batch needs at least one licence")
+        self.check_batch_issuer(registry, org_code)
+        keys = self.holder_keys()
+        now = registry.chain.w3.eth.get_block("latest")["timestamp"]
+        check_rows(rows, keys, now)
+        bundle = build(registry, org_code, rows, keys, now)
+        bundle_hash = self.store.put(bundle.to_bytes())
+        return registry.issue_batch(self._signer(), bundle.root, len(rows), bundle_hash)
+
+    def check_batch_issuer(self, registry: LicenceRegistry, org_code: str) -> None:
+        self._check_agency(org_code)
+        self.ensure_mirrored(registry, accredited=self._signer().address)
+
+    def holder_keys(self) -> dict[str, bytes]:
+        """Every registered holder's public key, read from the identity registry's logs at once."""
+        return self.identities.registered(self.deployment.block, role=types.ROLES["holder"])
+
+    def claim(self, licence: "QueriedLicence") -> TxResult | None:
+        """Writes a batched licence to storage on its own (needed before a status change applies to
+        it alone); nothing to do for a licence already there."""
+        registry = self.licences(licence.cert_type)
+        if licence.batch is None or registry.licence(types.bytes32(licence.licence_id)) is not None:
+            return None
+        holder = licence.holder
+        self.ensure_mirrored(registry, identities=[(holder, "holder")])
+        root, leaf, proof = _batch_args(licence.batch)
+        return registry.claim(self._signer(), root, leaf, proof)
+
     def _prepare(self, registry, holder, org_code, fields, valid_from, valid_until):
         if valid_from is None:
-            valid_from = self.chain.w3.eth.get_block("latest")["timestamp"]
+            valid_from = registry.chain.w3.eth.get_block("latest")["timestamp"]
         for name, value in (("valid-from", valid_from), ("valid-until", valid_until)):
             if not isinstance(value, int) or not 0 <= value <= types.FOREVER:
                 raise InvalidInput(f"{name} must be a unix time between 0 and {types.FOREVER}, got {value!r}")
@@ -180,17 +278,33 @@ class Client:
             raise NotAllowed(f"{self._signer().address} is not a signing account of {org_code}{also}")
 
     def suspend(self, cert_type, licence_id: str, reason: int = 0) -> TxResult:
+        self._claim_if_batched(cert_type, licence_id)
         return self.licences(cert_type).suspend(self._signer(), types.bytes32(licence_id, "licence id"), reason)
 
     def reinstate(self, cert_type, licence_id: str) -> TxResult:
+        self.ensure_mirrored(self.licences(cert_type), accredited=self._signer().address)
         return self.licences(cert_type).reinstate(self._signer(), types.bytes32(licence_id, "licence id"))
 
     def revoke(self, cert_type, licence_id: str, reason: int = 0) -> TxResult:
+        self._claim_if_batched(cert_type, licence_id)
         return self.licences(cert_type).revoke(self._signer(), types.bytes32(licence_id, "licence id"), reason)
+
+    def _claim_if_batched(self, cert_type, licence_id: str) -> None:
+        registry = self.licences(cert_type)
+        wanted = types.bytes32(licence_id, "licence id")
+        if registry.licence(wanted) is not None:
+            return
+        for issued, bundle in self._bundles(registry):
+            for index, value in enumerate(bundle.tree.values()):
+                if _licence_id(registry, value[1]) == wanted:
+                    self.claim(self._batched(registry, issued, bundle.entry(index)))
+                    return
+        # not batched either: the contract's own refusal (unknown licence) follows
 
     def close_record(self, cert_type, holder: str, reason: str, evidence: bytes = b"\0" * 32) -> TxResult:
         if reason not in types.CLOSE_REASONS:
             raise InvalidInput(f"unknown reason {reason!r}; use one of {', '.join(types.CLOSE_REASONS)}")
+        self.ensure_mirrored(self.licences(cert_type), identities=[(holder, "holder")], accredited=self._signer().address)
         return self.licences(cert_type).close_record(
             self._signer(), types.address(holder, "holder address"), types.CLOSE_REASONS[reason], evidence
         )
@@ -214,29 +328,76 @@ class Client:
         """The licence issued to ``holder`` by transaction ``tx_hash`` in block ``block_number``."""
         holder = types.address(holder, "holder address")
         tx_hash = "0x" + types.bytes32(tx_hash, "transaction hash").hex()
-        try:
-            receipt = self.chain.w3.eth.get_transaction_receipt(tx_hash)
-        except Exception:
-            raise NotFound(f"no transaction {tx_hash} on chain {self.chain.chain_id}") from None
-        if receipt["blockNumber"] != block_number:
-            raise NotFound(f"transaction {tx_hash} is in block {receipt['blockNumber']}, not {block_number}")
-        tx = TxResult(tx_hash, receipt["blockNumber"], receipt["gasUsed"], tuple(receipt["logs"]))
-        for number, address in self.deployment.licence_registries.items():
-            registry = LicenceRegistry(self.chain, address, number)
+        receipts = {}
+        for registry in self.registries():  # the transaction is on the chain of its registry
+            chain = registry.chain
+            if chain.chain_id not in receipts:
+                try:
+                    receipts[chain.chain_id] = chain.w3.eth.get_transaction_receipt(tx_hash)
+                except Exception:
+                    receipts[chain.chain_id] = None
+            receipt = receipts[chain.chain_id]
+            if receipt is None:
+                continue
+            if receipt["blockNumber"] != block_number:
+                raise NotFound(f"transaction {tx_hash} is in block {receipt['blockNumber']}, not {block_number}")
+            tx = TxResult(tx_hash, receipt["blockNumber"], receipt["gasUsed"], tuple(receipt["logs"]))
             for event in registry.events(tx, "LicenseIssued"):
                 issued = registry.issued_from_event(event)
                 if issued.holder == holder:
                     return self._queried(registry, issued)
+            for event in registry.events(tx, "LicenseBatchIssued"):
+                issued = registry.batch_from_event(event)
+                from .batch import require_bundle
+
+                entries = require_bundle(self.store, issued.bundle_hash).entries_for(holder)
+                if entries:
+                    return self._batched(registry, issued, entries[0])
+        if not any(receipts.values()):
+            ids = sorted(receipts)
+            where = f"chain {ids[0]}" if len(ids) == 1 else "chains " + ", ".join(map(str, ids))
+            raise NotFound(f"no transaction {tx_hash} on {where}")
         raise NotFound(f"transaction {tx_hash} issued no licence to {holder}")
 
     def licences_of(self, holder: str) -> list[QueriedLicence]:
         """Every licence ever issued to ``holder``, over all certificate types, with current status."""
         holder = types.address(holder, "holder address")
         found = []
-        for number, address in sorted(self.deployment.licence_registries.items()):
-            registry = LicenceRegistry(self.chain, address, number)
-            found += [self._queried(registry, issued) for issued in registry.issued_to(holder, self.deployment.block)]
+        for registry in self.registries():
+            found += [self._queried(registry, issued) for issued in registry.issued_to(holder, self.from_block(registry))]
+            for issued, bundle in self._bundles(registry):
+                found += [self._batched(registry, issued, entry) for entry in bundle.entries_for(holder)]
         return found
+
+    def _bundles(self, registry: LicenceRegistry):
+        """(batch, bundle) for every batch of ``registry`` whose bundle the store holds."""
+        from .batch import Bundle
+
+        cache = self._views.setdefault("bundles", {})
+        for issued in registry.batches(self.from_block(registry)):
+            if issued.bundle_hash not in cache:
+                if not self.store.has(issued.bundle_hash):
+                    continue
+                cache[issued.bundle_hash] = Bundle.from_bytes(self.store.get(issued.bundle_hash))
+            yield issued, cache[issued.bundle_hash]
+
+    def _batched(self, registry: LicenceRegistry, issued, entry) -> QueriedLicence:
+        licence_id = "0x" + _licence_id(registry, entry.data_hash).hex()
+        info = registry.licence(types.bytes32(licence_id))
+        if info is not None:
+            status = info.status
+        else:  # not claimed: nothing has changed it, so its validity and the holder's record decide
+            now = registry.chain.w3.eth.get_block("latest")["timestamp"]
+            closed = registry.holder_record(entry.holder).closed_at != 0
+            status = ("record-closed" if closed else "expired" if now >= entry.valid_until
+                      else "not-yet-valid" if now < entry.valid_from else "active")
+        batch = {"root": issued.root, "leaf": [entry.holder, "0x" + entry.data_hash.hex(), entry.valid_from,
+                                               entry.valid_until, "0x" + entry.ciphertext_hash.hex()],
+                 "proof": ["0x" + p.hex() for p in entry.proof]}
+        return QueriedLicence(
+            issued.agency, registry.cert_type, licence_id, entry.holder, entry.ciphertext, "0x" + entry.data_hash.hex(),
+            entry.valid_from, entry.valid_until, None, status, issued.tx_hash, issued.block_number, batch,
+        )
 
     def _queried(self, registry: LicenceRegistry, issued: IssuedLicence) -> QueriedLicence:
         info = registry.licence(types.bytes32(issued.licence_id))
@@ -253,7 +414,7 @@ class Client:
 
     def find_issuance(self, registry: LicenceRegistry, licence_id: str) -> IssuedLicence:
         logs = registry.contract.events.LicenseIssued().get_logs(
-            argument_filters={"licenceId": types.bytes32(licence_id)}, from_block=self.deployment.block
+            argument_filters={"licenceId": types.bytes32(licence_id)}, from_block=self.from_block(registry)
         )
         if not logs:
             raise NotFound(f"no issuance of licence {licence_id} in the {types.CERT_TYPE_NAMES[registry.cert_type]} registry")
@@ -268,11 +429,66 @@ class Client:
 
         document = licence.decrypt(holder_account.key)
         registry = self.licences(licence.cert_type)
-        now = self.chain.w3.eth.get_block("latest")["timestamp"]
+        now = registry.chain.w3.eth.get_block("latest")["timestamp"]
         return presentation.create(
             registry, holder_account, licence.licence_id, licence.agency, document, fields,
-            ttl or presentation.DEFAULT_TTL, now=max(now, int(time.time())),
+            ttl or presentation.DEFAULT_TTL, now=max(now, int(time.time())), batch=licence.batch,
         )
+
+    # ----------------------------------------------------------------- side chains
+
+    def ensure_mirrored(self, registry: LicenceRegistry, identities=(), accredited: str | None = None) -> list[TxResult]:
+        """On a side chain, proves to its RegistryMirror what the licence registry will ask: that
+        each (address, role) in ``identities`` is registered on the main chain and that
+        ``accredited`` signs for an accredited agency. Waits (up to ``anchor_timeout``) for the
+        relayer when the fact is newer than the last main-chain checkpoint there. Nothing to do on
+        the main chain itself, or for what is already proven."""
+        if self.on_main_chain(registry):
+            return []
+        from .anchoring import SourceView
+
+        name = self.chain_name(registry.chain)
+        deployment = self.topology.deployment(name)
+        mirror = RegistryMirror(registry.chain, deployment.registry_mirror)
+        anchor = AnchorRegistry(registry.chain, deployment.anchor_registry)
+        view = self._views.setdefault("main", SourceView(self.chain, self.deployment))
+        done = []
+        for address, role in identities:
+            if mirror.role(address) == role:
+                continue
+            registered = view.registration_block(address)
+            if registered is None:
+                raise NotFound(f"{address} is not a registered {role} on the main chain")
+            checkpoint = self._wait_for_checkpoint(anchor, name, lambda c: c.block_number >= registered,
+                                                   f"the registration of {address} (main-chain block {registered})")
+            proof = view.identity_proof(checkpoint.block_number, address, types.ROLES[role])
+            done.append(mirror.prove_identity(self._signer(), address, types.ROLES[role], checkpoint.sequence, proof))
+        if accredited is not None and not mirror.accreditation(accredited)[3]:
+            bit = 1 << registry.cert_type
+            agency = self.issuers.agency_of_signer(accredited)
+            if agency is None or not self.issuers.is_accredited(agency, registry.cert_type):
+                raise NotAllowed(f"{accredited} does not sign for an agency accredited for "
+                                 f"{types.CERT_TYPE_NAMES[registry.cert_type]} on the main chain")
+
+            def covers(checkpoint) -> bool:
+                found = view.accreditation_leaf(checkpoint.block_number, accredited)
+                return found is not None and bool(found[0][2] & bit)
+
+            checkpoint = self._wait_for_checkpoint(anchor, name, covers, f"the accreditation of {accredited}")
+            (signer, agency_code, mask), proof = view.accreditation_leaf(checkpoint.block_number, accredited)
+            done.append(mirror.prove_accreditation(self._signer(), signer, agency_code, mask, proof))
+        return done
+
+    def _wait_for_checkpoint(self, anchor: AnchorRegistry, name: str, ready, what: str):
+        deadline = time.monotonic() + self.anchor_timeout
+        while True:
+            checkpoint = anchor.latest(self.chain.chain_id)
+            if checkpoint is not None and ready(checkpoint):
+                return checkpoint
+            if time.monotonic() > deadline:
+                raise NotFound(f"no main-chain checkpoint on the {name} chain covers {what} yet; "
+                               f"is `elicense relay` running?")
+            time.sleep(0.2)
 
     # ----------------------------------------------------------------- helpers
 
@@ -283,5 +499,22 @@ class Client:
 
     def with_sender(self, sender: LocalAccount) -> "Client":
         """The same chain and deployment, acting as another account."""
-        return Client(self.chain, sender=sender, deployment=self._deployment, deployments_dir=self.deployments_dir,
-                      wallet=self.wallet)
+        other = Client(self.chain, sender=sender, deployment=self._deployment, deployments_dir=self.deployments_dir,
+                       wallet=self.wallet, topology=self._topology, anchor_timeout=self.anchor_timeout, store=self.store)
+        other._views = self._views  # past logs are the same whoever reads them
+        return other
+
+
+def _licence_id(registry: LicenceRegistry, data_hash: bytes) -> bytes:
+    """licenceIdOf(dataHash), computed here: keccak256(abi.encode(chainid, registry, dataHash))."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    return keccak(encode(["uint256", "address", "bytes32"], [registry.chain.chain_id, registry.address, data_hash]))
+
+
+def _batch_args(batch: dict) -> tuple[bytes, tuple, list[bytes]]:
+    """(root, leaf, proof) for the contract from the hex form kept in licences and presentations."""
+    holder, data_hash, valid_from, valid_until, ciphertext_hash = batch["leaf"]
+    leaf = (types.address(holder), types.bytes32(data_hash), int(valid_from), int(valid_until), types.bytes32(ciphertext_hash))
+    return types.bytes32(batch["root"], "batch root"), leaf, [types.bytes32(p, "proof node") for p in batch["proof"]]

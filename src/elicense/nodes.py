@@ -130,3 +130,54 @@ def _rpc_ready(port: int) -> bool:
             return b"result" in response.read()
     except OSError:
         return False
+
+
+# Chain ids of the local split topology: the EU level, the country's main chain, one per certificate type.
+UPPER_CHAIN_ID = 7000
+MAIN_CHAIN_ID = 7100
+SIDE_CHAIN_IDS = {t: MAIN_CHAIN_ID + t for t in range(1, 6)}
+
+
+@dataclass
+class LocalNetwork:
+    """A main chain, one side chain per certificate type and optionally an EU-level chain, each
+    its own Anvil (or Ganache) process with its own chain id and port."""
+
+    kind: str = "anvil"
+    cert_types: tuple[int, ...] = (1, 2, 3, 4, 5)
+    upper: bool = False
+    log_dir: Path | None = None
+    nodes: dict[str, LocalChain] = field(default_factory=dict)
+
+    def start(self) -> "LocalNetwork":
+        from .types import CERT_TYPE_NAMES
+
+        wanted = {"main": MAIN_CHAIN_ID, **{CERT_TYPE_NAMES[t]: SIDE_CHAIN_IDS[t] for t in self.cert_types}}
+        if self.upper:
+            wanted["eu"] = UPPER_CHAIN_ID
+        try:
+            for name, chain_id in wanted.items():
+                log = self.log_dir / f"{name}.log" if self.log_dir else None
+                self.nodes[name] = LocalChain(kind=self.kind, chain_id=chain_id, log_path=log).start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def topology(self, relayers: list[str] | None = None):
+        from .topology import Topology
+        from .types import CERT_TYPE_NAMES
+
+        sides = {t: (self.nodes[CERT_TYPE_NAMES[t]].url, SIDE_CHAIN_IDS[t]) for t in self.cert_types}
+        upper = (self.nodes["eu"].url, UPPER_CHAIN_ID) if self.upper else None
+        return Topology.split((self.nodes["main"].url, MAIN_CHAIN_ID), sides, upper, relayers)
+
+    def stop(self) -> None:
+        for node in self.nodes.values():
+            node.stop()
+
+    def __enter__(self) -> "LocalNetwork":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

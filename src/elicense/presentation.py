@@ -29,9 +29,13 @@ class Presentation:
     not_after: int
     nonce: str
     signature: str
+    batch: dict | None = None  # a batched licence: {"root", "leaf", "proof"}; checkBatched claims it
 
     def to_json(self) -> dict:
-        return {"v": 1, **asdict(self)}
+        data = {"v": 1, **asdict(self)}
+        if self.batch is None:
+            del data["batch"]
+        return data
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), separators=(",", ":"), sort_keys=True)
@@ -59,6 +63,7 @@ class Presentation:
                 int(obj["chain_id"]), types.address(obj["registry"], "registry address"),
                 types.address(obj["holder"], "holder address"), str(obj["agency"]), str(obj["licence_id"]),
                 dict(obj["disclosure"]), int(obj["not_after"]), str(obj["nonce"]), str(obj["signature"]),
+                _batch(obj.get("batch")),
             )
         except KeyError as exc:
             raise InvalidInput(f"the presentation lacks the field {exc.args[0]!r}") from None
@@ -71,8 +76,21 @@ class Presentation:
         return p
 
 
+def _batch(value) -> dict | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("leaf"), list) or len(value["leaf"]) != 5 \
+            or not isinstance(value.get("proof"), list):
+        raise InvalidInput("malformed presentation: batch needs a root, a five-part leaf and a proof list")
+    types.bytes32(value.get("root"), "batch root")
+    for node in value["proof"]:
+        types.bytes32(node, "proof node")
+    return {"root": value["root"], "leaf": list(value["leaf"]), "proof": list(value["proof"])}
+
+
 def create(registry, holder_account, licence_id: str, agency: str, document: LicenceDocument,
-           fields: list[str] | None = None, ttl: int = DEFAULT_TTL, now: int | None = None) -> Presentation:
+           fields: list[str] | None = None, ttl: int = DEFAULT_TTL, now: int | None = None,
+           batch: dict | None = None) -> Presentation:
     """Signs a presentation of ``document`` (issued as ``licence_id`` in ``registry``) by its holder."""
     if holder_account.address != types.address(document.holder):
         raise InvalidInput(f"the licence belongs to {document.holder}, not to {holder_account.address}")
@@ -84,5 +102,5 @@ def create(registry, holder_account, licence_id: str, agency: str, document: Lic
     signed = holder_account.sign_message(encode_typed_data(full_message=message))
     return Presentation(
         registry.chain.chain_id, registry.address, holder_account.address, agency, licence_id, disclosure, not_after,
-        "0x" + nonce.hex(), "0x" + bytes(signed.signature).hex(),
+        "0x" + nonce.hex(), "0x" + bytes(signed.signature).hex(), batch,
     )

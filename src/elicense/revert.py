@@ -64,6 +64,29 @@ _MESSAGES = {
     "LicenseNotInspector": (NotAllowed, lambda a: f"{a[0]} is not a registered inspector"),
     "LicenseReasonInvalid": (InvalidInput, lambda a: f"reason code {a[0]} is not allowed here"),
     "LicenseTooManyAgencies": (Conflict, lambda a: "this registry has no room for another agency"),
+    "LicenseBatchInvalid": (InvalidInput, lambda a: "a batch needs a non-zero Merkle root and at least one licence"),
+    "LicenseBatchExists": (Conflict, lambda a: f"batch 0x{a[0].hex()} was already issued (replay)"),
+    "LicenseBatchUnknown": (NotFound, lambda a: f"no batch with root 0x{a[0].hex()} in this registry"),
+    "LicenseBatchProofInvalid": (InvalidInput, lambda a: f"the Merkle proof does not lead to batch root 0x{a[0].hex()}"),
+    "AnchorSourceInvalid": (InvalidInput, lambda a: f"chain {a[0]} cannot be anchored here (zero or this chain itself)"),
+    "AnchorRelayersInvalid": (InvalidInput, lambda a: f"bad relayer list (empty, zero address or duplicate {a[0]})"),
+    "AnchorSourceUnknown": (NotFound, lambda a: f"no relayers are registered here for chain {a[0]}"),
+    "AnchorCheckpointReplayed": (Conflict, lambda a: f"checkpoint #{a[1]} of chain {a[0]} is already anchored (replay)"),
+    "AnchorCheckpointOutOfOrder": (Conflict, lambda a: f"the next checkpoint of chain {a[0]} is #{a[1]}, not #{a[2]}"),
+    "AnchorCheckpointStale": (
+        Conflict, lambda a: f"checkpoint of chain {a[0]} at block {a[1]} is stale: block {a[2]} is already anchored"
+    ),
+    "AnchorCheckpointIncomplete": (InvalidInput, lambda a: "the checkpoint has no block hash"),
+    "AnchorSignatureMalformed": (InvalidInput, lambda a: f"checkpoint signature {a[0]} is malformed"),
+    "AnchorSignerUnknown": (NotAllowed, lambda a: f"{a[0]} is not a relayer of that chain (forged or foreign signature)"),
+    "AnchorSignersUnordered": (InvalidInput, lambda a: f"signatures must be ordered by signer with no repeats ({a[0]})"),
+    "AnchorCheckpointUnderSigned": (NotAllowed, lambda a: f"only {a[0]} relayer signatures; {a[1]} are needed"),
+    "AnchorCheckpointUnknown": (NotFound, lambda a: f"checkpoint #{a[1]} of chain {a[0]} is not anchored here"),
+    "MirrorRoleInvalid": (InvalidInput, lambda a: "role none cannot be proven"),
+    "MirrorCheckpointUnknown": (NotFound, lambda a: f"main-chain checkpoint #{a[0]} is not anchored on this side chain"),
+    "MirrorProofInvalid": (InvalidInput, lambda a: "the Merkle proof does not lead to the anchored main-chain root"),
+    "MirrorAlreadyProven": (Conflict, lambda a: f"{a[0]} is already proven against this root (replay)"),
+    "OwnableUnauthorizedAccount": (NotAllowed, lambda a: f"{a[0]} is not the owner of this contract"),
 }
 
 

@@ -66,3 +66,21 @@ def bytes32(value: str | bytes, what: str = "value") -> bytes:
         if len(raw) == 32:
             return raw
     raise InvalidInput(f"malformed {what} {value!r}: expected 32 bytes as 0x + 64 hex digits")
+
+
+def parse_time(value: str) -> int:
+    """Unix seconds from YYYY-MM-DD, an ISO date-time (UTC unless it says), unix seconds, or 'never'."""
+    import datetime as dt
+
+    value = value.strip()
+    if value in ("never", "forever"):
+        return FOREVER
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"malformed time {value!r}: use YYYY-MM-DD, an ISO date-time, unix seconds or 'never'") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return int(moment.timestamp())

@@ -12,7 +12,9 @@ from . import types
 from .errors import ElicenseError, InvalidInput
 from .licence import disclosed_names_hash, disclosure_hash
 from .presentation import Presentation
-from .registries import LicenceRegistry
+from .anchoring import BATCH_LEAF, KIND_BATCH, KIND_LICENCE, anchor_path
+from .merkle import StandardMerkleTree
+from .registries.licences import LicenceInfo
 
 VALID, INVALID, SKIPPED, ERROR = "valid", "invalid", "skipped", "error"
 
@@ -60,6 +62,52 @@ class Verdict:
         return asdict(self) | {"failed_step": asdict(self.failed_step) if self.failed_step else None}
 
 
+def _utc(timestamp: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def anchored_steps(client, registry, kind: int, subject: bytes, block: int) -> list[Step]:
+    """One step per level of anchoring above the licence's chain (none on a single chain)."""
+    topology = client.topology
+    name = client.chain_name(registry.chain)
+    if topology.entry(name).parent is None:
+        return [Step("anchored", SKIPPED, "single-chain", "the licence lives on the main chain; nothing to anchor")]
+    steps = []
+    for hop in anchor_path(topology, name, kind, registry.address, subject, block):
+        step = "anchored" if not steps else f"anchored-{hop.destination}"
+        if hop.sequence is None:
+            steps.append(Step(step, SKIPPED, "pending", f"not yet in a checkpoint of {hop.source} on {hop.destination} "
+                                                        f"(the relayer carries it with its next round)"))
+        elif hop.valid:
+            steps.append(Step(step, VALID, "ok", f"in checkpoint #{hop.sequence} of {hop.source} (block "
+                                                 f"{hop.checkpoint_block}), anchored on {hop.destination} in block "
+                                                 f"{hop.anchored_at_block}; Merkle proof checked there"))
+        else:
+            steps.append(Step(step, INVALID, "not-anchored", f"checkpoint #{hop.sequence} of {hop.source} on "
+                                                             f"{hop.destination} does not contain it"))
+    return steps
+
+
+def _batch(client, registry, batch: dict, data_hash: bytes) -> dict | None:
+    """The batch a presented leaf belongs to, checked here: its data hash is the presented data's, its
+    proof leads to a root this registry issued. None if any of that fails (then: unknown licence)."""
+    from .client import _batch_args
+
+    root, leaf, proof = _batch_args(batch)
+    issued = registry.batch(root)
+    if issued is None or leaf[1] != data_hash or not StandardMerkleTree.verify(root, BATCH_LEAF, leaf, proof):
+        return None
+    now = registry.chain.w3.eth.get_block("latest")["timestamp"]
+    closed = registry.holder_record(leaf[0]).closed_at != 0
+    status = ("record-closed" if closed else "expired" if now >= leaf[3] else "not-yet-valid" if now < leaf[2]
+              else "active")
+    licence_id = "0x" + registry.licence_id_of(data_hash).hex()
+    info = LicenceInfo(licence_id, leaf[0], issued.agency, leaf[2], leaf[3], status)
+    return {"root": root, "block": issued.issued_block, "info": info}
+
+
 def verify(client, presentation, *, holder: str, org_code: str, record: bool = True) -> Verdict:
     verdict = Verdict()
     steps = verdict.steps
@@ -75,12 +123,9 @@ def verify(client, presentation, *, holder: str, org_code: str, record: bool = T
         p = presentation if isinstance(presentation, Presentation) else Presentation.parse(presentation)
     except InvalidInput as exc:
         return fail("format", "malformed", exc.user_message)
-    if p.chain_id != client.chain.chain_id:
-        return fail("format", "foreign-chain", f"the presentation is for chain {p.chain_id}, not this chain ({client.chain.chain_id})")
-    registry = next(
-        (LicenceRegistry(client.chain, a, t) for t, a in client.deployment.licence_registries.items() if a == p.registry),
-        None,
-    )
+    if client.topology.name_of_chain_id(p.chain_id) is None:
+        return fail("format", "foreign-chain", f"the presentation is for chain {p.chain_id}, which is not part of this topology")
+    registry = client.registry_at(p.chain_id, p.registry)
     if registry is None:
         return fail("format", "unknown-registry", f"{p.registry} is not a licence registry of this deployment")
     if p.holder != holder:
@@ -94,7 +139,7 @@ def verify(client, presentation, *, holder: str, org_code: str, record: bool = T
 
     # 2. holder signature and freshness (also enforced on chain when recorded)
     licence_id, disclosure, not_after, nonce = p.signed_tuple()
-    now = client.chain.w3.eth.get_block("latest")["timestamp"]
+    now = registry.chain.w3.eth.get_block("latest")["timestamp"]
     message = registry.typed_presentation(licence_id, disclosed_names_hash(p.disclosed_names), not_after, nonce)
     try:
         signer = Account.recover_message(encode_typed_data(full_message=message), signature=p.signature)
@@ -113,6 +158,11 @@ def verify(client, presentation, *, holder: str, org_code: str, record: bool = T
     # 3. data matches what was issued
     presented_id = registry.licence_id_of(data_hash)
     info = registry.licence(presented_id)
+    batch = None
+    if p.batch is not None:  # a licence of a batch: the Merkle proof stands in for the stored record
+        batch = _batch(client, registry, p.batch, data_hash)
+        if batch is not None and info is None:
+            info = batch["info"]
     if presented_id != licence_id:
         steps.append(Step("data", INVALID, "data-mismatch", REASONS["data-mismatch"]))
     elif info is None:
@@ -131,24 +181,47 @@ def verify(client, presentation, *, holder: str, org_code: str, record: bool = T
             steps.append(Step("status", INVALID, code, REASONS.get(code, f"the licence is {code}")))
 
         # 5. issuer accredited for the type at issuance, up its authority chain
-        issuance = client.find_issuance(registry, info.licence_id)  # the licence the data is of
+        if batch is not None:
+            issued_block, anchor_kind, anchor_subject = batch["block"], KIND_BATCH, batch["root"]
+        else:
+            issued_block = client.find_issuance(registry, info.licence_id).block_number  # the licence the data is of
+            anchor_kind, anchor_subject = KIND_LICENCE, types.bytes32(info.licence_id)
         agency = client.issuers.agency(info.agency)
         verdict.agency = {"code": info.agency, "name": agency.name if agency else None}
         label = f"{agency.name} ({info.agency})" if agency else info.agency
+        if client.on_main_chain(registry):
+            accredited = client.issuers.was_accredited_at_block(info.agency, registry.cert_type, issued_block)
+            when = f"block {issued_block}"
+        else:  # another chain's block numbers mean nothing here: compare by time
+            issued_at = registry.chain.w3.eth.get_block(issued_block)["timestamp"]
+            accredited = client.issuers.was_accredited_at_time(info.agency, registry.cert_type, issued_at)
+            when = f"{_utc(issued_at)} (side-chain block {issued_block})"
         if info.agency != types.code_text(agency_code):
             steps.append(Step("issuer", INVALID, "wrong-issuer", f"issued by {label}, not by {org_code}"))
-        elif not client.issuers.was_accredited_at_block(info.agency, registry.cert_type, issuance.block_number):
+        elif not accredited:
             steps.append(Step("issuer", INVALID, "not-accredited", f"{label} was not accredited at issuance"))
         else:
-            steps.append(Step("issuer", VALID, "ok", f"issued by {label}, accredited at block {issuance.block_number}"))
+            steps.append(Step("issuer", VALID, "ok", f"issued by {label}, accredited at {when}"))
 
-    # 6. anchoring between chains: one chain here, nothing to anchor
-    steps.append(Step("anchored", SKIPPED, "single-chain", "all contracts live on one chain"))
+        # 6. anchoring: the issuance is inside checkpoints anchored on the main chain (and above)
+        steps.extend(anchored_steps(client, registry, anchor_kind, anchor_subject, issued_block))
+    else:
+        steps.append(Step("anchored", SKIPPED, "no-licence", "nothing to anchor"))
 
     # 7. the inspection recorded in the holder's access log
     if record:
+        from .client import _batch_args
+
         try:
-            result, _, tx = registry.check(client._signer(), holder, agency_code, data_hash, p.signed_tuple(), bytes.fromhex(p.signature.removeprefix("0x")))
+            client.ensure_mirrored(registry, identities=[(client._signer().address, "inspector")])
+            signature = bytes.fromhex(p.signature.removeprefix("0x"))
+            if p.batch is not None:
+                root, leaf, proof = _batch_args(p.batch)
+                client.ensure_mirrored(registry, identities=[(leaf[0], "holder")])
+                result, _, tx = registry.check_batched(client._signer(), holder, agency_code, root, leaf, proof,
+                                                       p.signed_tuple(), signature)
+            else:
+                result, _, tx = registry.check(client._signer(), holder, agency_code, data_hash, p.signed_tuple(), signature)
         except ElicenseError as exc:
             steps.append(Step("recorded", ERROR, getattr(exc, "contract_error", exc.code), exc.user_message))
         else:

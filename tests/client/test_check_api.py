@@ -118,7 +118,7 @@ def test_the_verdict_renders_as_json(inspector_client, client, issued):
     data = inspector_client.check(issued.holder.address, issued.agency.code, shown).to_json()
     assert data["valid"] is False
     assert data["failed_step"] == {"name": "format", "status": "invalid", "code": "foreign-chain",
-                                   "reason": "the presentation is for chain 1, not this chain (31337)"}
+                                   "reason": "the presentation is for chain 1, which is not part of this topology"}
     json.dumps(data)
 
 

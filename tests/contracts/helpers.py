@@ -373,3 +373,107 @@ def brownie_state_machine(fixture):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.state_machine
+
+
+# ---------------------------------------------------------------- anchors and Merkle leaves
+# (Appended for the anchor, mirror and batch tests.)
+
+from typing import NamedTuple  # noqa: E402
+
+# Foreign source chains: the anchor refuses its own chain id (Anvil: 31337) as a source.
+MAIN_CHAIN, SIDE_CHAIN = 7001, 7002
+
+# OpenZeppelin standard-tree leaf encodings, as the contracts hash them.
+IDENTITY_LEAF = ["address", "uint8"]  # (account, role)
+ACCREDITATION_LEAF = ["address", "bytes32", "uint256"]  # (signer, agency, certTypes)
+JOURNAL_LEAF = ["uint8", "address", "bytes32"]  # (kind, emitter, subject)
+BATCH_LEAF = ["address", "bytes32", "uint40", "uint40", "bytes32"]  # (holder, dataHash, from, until, ctHash)
+
+
+def know_errors(*containers):
+    """Lets `refused` name the custom errors of further contracts (AnchorRegistry, RegistryMirror...)."""
+    _error_abi("LicenseUnknown")  # loads the default contracts' errors first: `_error_abi` only fills an empty table
+    for container in containers:
+        for item in container.abi:
+            if item["type"] == "error":
+                _ERROR_ABIS.setdefault(item["name"], item)
+
+
+class Checkpoint(NamedTuple):
+    """IAnchorRegistry.Checkpoint; `.struct` is what a contract call takes."""
+
+    sourceChainId: int
+    sequence: int
+    blockNumber: int
+    blockHash: bytes
+    identityRoot: bytes = ZERO32
+    accreditationRoot: bytes = ZERO32
+    journalRoot: bytes = ZERO32
+
+    @property
+    def struct(self):
+        return (
+            self.sourceChainId,
+            self.sequence,
+            self.blockNumber,
+            b32(self.blockHash),
+            b32(self.identityRoot),
+            b32(self.accreditationRoot),
+            b32(self.journalRoot),
+        )
+
+
+def checkpoint_message(anchor, checkpoint, chain_id=None, verifying_contract=None):
+    """The EIP-712 typed data relayers sign for `checkpoint` on `anchor` (domain overridable)."""
+    fields = [
+        ("sourceChainId", "uint256"),
+        ("sequence", "uint64"),
+        ("blockNumber", "uint64"),
+        ("blockHash", "bytes32"),
+        ("identityRoot", "bytes32"),
+        ("accreditationRoot", "bytes32"),
+        ("journalRoot", "bytes32"),
+    ]
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "Checkpoint": [{"name": name, "type": kind} for name, kind in fields],
+        },
+        "primaryType": "Checkpoint",
+        "domain": {
+            "name": "elicense AnchorRegistry",
+            "version": "1",
+            "chainId": chain.id if chain_id is None else chain_id,
+            "verifyingContract": address_of(anchor if verifying_contract is None else verifying_contract),
+        },
+        "message": dict(zip([name for name, _ in fields], checkpoint.struct)),
+    }
+
+
+def checkpoint_digest(anchor, checkpoint, chain_id=None, verifying_contract=None):
+    """The EIP-712 digest of `checkpoint`, computed off chain with eth-account."""
+    message = checkpoint_message(anchor, checkpoint, chain_id, verifying_contract)
+    signable = encode_typed_data(full_message=message)
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def by_address(signers):
+    """`signers` in ascending address order, the order the anchor wants their signatures in."""
+    return sorted(signers, key=lambda s: int(address_of(s), 16))
+
+
+def sign_checkpoint(anchor, checkpoint, relayers, chain_id=None, verifying_contract=None, ordered=True):
+    """Each relayer's 65-byte signature over `checkpoint`, ordered by ascending signer address."""
+    message = checkpoint_message(anchor, checkpoint, chain_id, verifying_contract)
+    signers = by_address(relayers) if ordered else list(relayers)
+    return [bytes(Account.sign_typed_data(s.private_key, full_message=message).signature) for s in signers]
+
+
+def recover(digest, signature):
+    """The address a signature over `digest` recovers to."""
+    return Account._recover_hash(bytes(digest), signature=bytes(signature))

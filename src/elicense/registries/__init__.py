@@ -1,10 +1,11 @@
 """One thin wrapper per contract: typed arguments in, frozen dataclasses out."""
 
+from .anchors import Anchored, AnchorRegistry, Checkpoint, RegistryMirror
 from .identity import Identity, IdentityRegistry
 from .issuers import Agency, IssuerRegistry, ProposalOutcome
-from .licences import HolderRecord, IssuedLicence, LicenceInfo, LicenceRegistry
+from .licences import BatchInfo, HolderRecord, IssuedBatch, IssuedLicence, LicenceInfo, LicenceRegistry
 
 __all__ = [
-    "Agency", "HolderRecord", "Identity", "IdentityRegistry", "IssuedLicence", "IssuerRegistry",
+    "Agency", "BatchInfo", "IssuedBatch", "Anchored", "AnchorRegistry", "Checkpoint", "RegistryMirror", "HolderRecord", "Identity", "IdentityRegistry", "IssuedLicence", "IssuerRegistry",
     "LicenceInfo", "LicenceRegistry", "ProposalOutcome",
 ]

@@ -39,3 +39,9 @@ class IdentityRegistry(Wrapper):
 
     def count(self) -> int:
         return self.chain.call(self.contract.functions.identityCount())
+
+    def registered(self, from_block: int = 0, role: int | None = None) -> dict[str, bytes]:
+        """Every registered account (of ``role``) with its public key, from the logs in one request."""
+        filters = {"role": role} if role is not None else {}
+        logs = self.contract.events.IdentityRegistered().get_logs(from_block=from_block, argument_filters=filters)
+        return {e["args"]["account"]: bytes(e["args"]["publicKey"]) for e in logs}

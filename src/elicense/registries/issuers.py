@@ -90,6 +90,9 @@ class IssuerRegistry(Wrapper):
     def was_accredited_at_block(self, code: str, cert_type: int, block: int) -> bool:
         return self.chain.call(self.contract.functions.wasAccreditedAtBlock(types.org_code(code), cert_type, block))
 
+    def was_accredited_at_time(self, code: str, cert_type: int, timestamp: int) -> bool:
+        return self.chain.call(self.contract.functions.wasAccreditedAtTime(types.org_code(code), cert_type, timestamp))
+
     def authorities(self) -> list[str]:
         return list(self.chain.call(self.contract.functions.authorities()))
 

@@ -32,6 +32,26 @@ class IssuedLicence:
 
 
 @dataclass(frozen=True)
+class BatchInfo:
+    root: str
+    agency: str
+    count: int
+    issued_at: int
+    issued_block: int
+
+
+@dataclass(frozen=True)
+class IssuedBatch:
+    root: str
+    agency: str
+    count: int
+    bundle_hash: bytes
+    tx_hash: str
+    block_number: int
+    gas_used: int = 0
+
+
+@dataclass(frozen=True)
 class LicenceInfo:
     licence_id: str
     holder: str
@@ -65,6 +85,29 @@ class LicenceRegistry(Wrapper):
         fn = self.contract.functions.renew(previous, data_hash, valid_from, valid_until, ciphertext)
         return self._issued(self.chain.send(fn, account))
 
+    def issue_batch(self, account, root: bytes, count: int, bundle_hash: bytes) -> IssuedBatch:
+        tx = self.chain.send(self.contract.functions.issueBatch(root, count, bundle_hash), account)
+        return self.batch_from_event(self.events(tx, "LicenseBatchIssued")[0], tx.gas_used)
+
+    def claim(self, account, root: bytes, leaf: tuple, proof: list[bytes]) -> TxResult:
+        return self.chain.send(self.contract.functions.claim(root, leaf, proof), account)
+
+    @staticmethod
+    def batch_from_event(event, gas_used: int = 0) -> IssuedBatch:
+        a = event["args"]
+        return IssuedBatch("0x" + a["root"].hex(), types.code_text(a["agency"]), a["count"], bytes(a["bundleHash"]),
+                           "0x" + event["transactionHash"].hex().removeprefix("0x"), event["blockNumber"], gas_used)
+
+    def batches(self, from_block: int = 0) -> list[IssuedBatch]:
+        logs = self.contract.events.LicenseBatchIssued().get_logs(from_block=from_block)
+        return [self.batch_from_event(e) for e in logs]
+
+    def batch(self, root: bytes) -> BatchInfo | None:
+        agency, count, issued_at, issued_block = self.chain.call(self.contract.functions.batch(root))
+        if count == 0:
+            return None
+        return BatchInfo("0x" + bytes(root).hex(), types.code_text(agency), count, issued_at, issued_block)
+
     def suspend(self, account, licence_id: bytes, reason: int = 0) -> TxResult:
         return self.chain.send(self.contract.functions.suspend(licence_id, reason), account)
 
@@ -79,6 +122,13 @@ class LicenceRegistry(Wrapper):
 
     def check(self, account, holder: str, agency: bytes, data_hash: bytes, presentation: tuple, signature: bytes):
         fn = self.contract.functions.check(holder, agency, data_hash, presentation, signature)
+        tx = self.chain.send(fn, account)
+        event = self.events(tx, "LicenseChecked")[0]["args"]
+        return CHECK_RESULTS[event["result"]], "0x" + event["accessHead"].hex(), tx
+
+    def check_batched(self, account, holder: str, agency: bytes, root: bytes, leaf: tuple, proof: list[bytes],
+                      presentation: tuple, signature: bytes):
+        fn = self.contract.functions.checkBatched(holder, agency, root, leaf, proof, presentation, signature)
         tx = self.chain.send(fn, account)
         event = self.events(tx, "LicenseChecked")[0]["args"]
         return CHECK_RESULTS[event["result"]], "0x" + event["accessHead"].hex(), tx
