@@ -21,9 +21,12 @@ console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 class Context:
-    def __init__(self, rpc, deployments, keystore, account, password, password_file, dev_account):
+    def __init__(self, rpc, deployments, keystore, account, password, password_file, dev_account, topology=None,
+                 store=None):
         self.rpc, self.account_name, self.dev_account = rpc, account, dev_account
         self.deployments = Path(deployments) if deployments else None
+        self.topology_path = Path(topology) if topology else None
+        self.store = store
         self.wallet = Wallet(keystore)
         self._password, self._password_file = password, password_file
         self._client = None
@@ -49,7 +52,14 @@ class Context:
     @property
     def client(self) -> Client:
         if self._client is None:
-            self._client = Client.connect(self.rpc, sender=self.sender(), deployments_dir=self.deployments, wallet=self.wallet)
+            from .store import DocumentStore
+
+            store = DocumentStore(self.store)
+            if self.topology_path is not None:
+                self._client = Client.from_topology(self.topology_path, sender=self.sender(), wallet=self.wallet, store=store)
+            else:
+                self._client = Client.connect(self.rpc, sender=self.sender(), deployments_dir=self.deployments,
+                                              wallet=self.wallet, store=store)
         return self._client
 
 
@@ -102,13 +112,16 @@ def show(obj) -> None:
 @click.option("--password", envvar="ELICENSE_PASSWORD", help="Keystore password (prefer the environment variable).")
 @click.option("--password-file", type=click.Path(exists=True, dir_okay=False), help="Read the keystore password from a file.")
 @click.option("--dev-account", type=int, help="Sign with development account N of a local Anvil/Ganache (test mnemonic).")
+@click.option("--topology", envvar="ELICENSE_TOPOLOGY", type=click.Path(dir_okay=False),
+              help="Topology file naming the main chain and side chains (instead of --rpc/--deployments).")
+@click.option("--store", envvar="ELICENSE_STORE", help="Folder of the content-addressed document store [~/.elicense/store].")
 @click.pass_context
-def cli(ctx, rpc, deployments, keystore, account, password, password_file, dev_account):
+def cli(ctx, rpc, deployments, keystore, account, password, password_file, dev_account, topology, store):
     """Electronic licences on Ethereum: register, issue, renew, revoke, present and check.
 
     Agencies issue licences encrypted to a holder's registered public key; holders present them
     with a fresh signature; inspectors check them, and every check is recorded on chain."""
-    ctx.obj = Context(rpc, deployments, keystore, account, password, password_file, dev_account)
+    ctx.obj = Context(rpc, deployments, keystore, account, password, password_file, dev_account, topology, store)
 
 
 # ---------------------------------------------------------------------- set-up
@@ -117,11 +130,92 @@ def cli(ctx, rpc, deployments, keystore, account, password, password_file, dev_a
 @cli.command()
 @click.option("--type", "cert_types", multiple=True, help="Certificate types to deploy a registry for [all five].")
 @click.option("--authority", "authorities", multiple=True, help="Founding governing authority [the signing account].")
+@click.option("--relayer", "relayers", multiple=True, help="Relayer address (with --topology; at least one).")
 @pass_ctx
-def deploy(ctx, cert_types, authorities):
-    """Deploy the identity registry, the issuer registry and one licence registry per type."""
-    deployment = ctx.client.deploy_all(cert_types or None, list(authorities) or None)
-    show(deployment)
+def deploy(ctx, cert_types, authorities, relayers):
+    """Deploy the contracts: on one chain (--rpc), or on every chain of a topology file (--topology),
+    whose deployment records are then written back into the file."""
+    if ctx.topology_path is None:
+        show(ctx.client.deploy_all(cert_types or None, list(authorities) or None))
+        return
+    from .deploy import deploy_topology
+    from .topology import Topology
+
+    topology = Topology.load(ctx.topology_path)
+    signer = ctx.sender()
+    if signer is None:
+        raise InvalidInput("deploying needs a signing account: pass --account NAME (or --dev-account N)")
+    if topology.is_split and not relayers:
+        raise InvalidInput("a split topology needs relayers: pass --relayer ADDRESS (more than half must sign each checkpoint)")
+    deploy_topology(topology, signer, list(authorities) or [signer.address],
+                    [types.address(r, "relayer address") for r in relayers])
+    topology.save(ctx.topology_path)
+    show({name: e.deployment.to_json() for name, e in topology.chains.items()})
+
+
+@cli.command()
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between rounds.")
+@click.option("--once", is_flag=True, help="Run one round and stop.")
+@click.option("--confirmations", default=0, show_default=True, help="Blocks to wait before a block is checkpointed.")
+@click.option("--key", "key_names", multiple=True, help="Relayer keystore account (repeat for each key held).")
+@click.option("--dev-key", "dev_keys", multiple=True, type=int, help="Relayer development account N (local chains).")
+@pass_ctx
+def relay(ctx, interval, once, confirmations, key_names, dev_keys):
+    """Run the relayer: watch every chain of the topology, sign checkpoints, submit them.
+
+    Safe to kill at any moment: on restart it resumes from what the chains have anchored."""
+    import signal
+    import threading
+
+    from .nodes import dev_key
+    from .relay import Relayer
+    from .topology import Topology
+
+    if ctx.topology_path is None:
+        raise InvalidInput("the relayer needs a topology: pass --topology FILE")
+    keys = [account_from_key(dev_key(i)) for i in dev_keys]
+    keys += [ctx.wallet.load(name, ctx.password()) for name in key_names]
+    relayer = Relayer(Topology.load(ctx.topology_path), keys, confirmations=confirmations, console=console)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    console.print(f"relaying {len(relayer.topology.relays)} routes with {len(keys)} key(s) every {interval:g} s")
+    try:
+        relayer.run(interval, stop, rounds=1 if once else None)
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command("issue-batch")
+@click.argument("csv_file", type=click.Path(dir_okay=False))
+@click.option("--type", "cert_type", required=True, help="Certificate type.")
+@click.option("--agency", required=True, help="Organisation code of the issuing agency (the signing account's).")
+@click.option("--batch-size", default=1000, show_default=True, help="Licences per transaction (one Merkle root each).")
+@pass_ctx
+def issue_batch(ctx, csv_file, cert_type, agency, batch_size):
+    """Issue every row of CSV_FILE: a 'holder' column, optional 'valid_from'/'valid_until', and one
+    column per licence field. Interrupted, run it again: it resumes where it stopped."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .batch import issue_csv
+
+    with Progress(TextColumn("[bold]issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task("issue", total=None)
+
+        def advance(n):
+            if bar.tasks[0].total is None:
+                bar.update(task, total=_count_rows(csv_file))
+            bar.advance(task, n)
+
+        result = issue_csv(ctx.client, Path(csv_file), cert_type, agency, batch_size, progress=advance)
+    show(result)
+
+
+def _count_rows(path) -> int:
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        return max(0, sum(1 for _ in csv.reader(handle)) - 1)
 
 
 @cli.command()
@@ -395,12 +489,15 @@ def check(ctx, holder, org, source, no_record):
 @cli.command()
 @click.option("--node", type=click.Choice(["anvil", "ganache"]), default="anvil", show_default=True)
 @click.option("--out", default="demo-output", show_default=True, help="Folder for keystores, deployments, presentations.")
+@click.option("--topology", "shape", type=click.Choice(["split", "single"]), default="split", show_default=True,
+              help="split: main chain, five side chains and an EU chain; single: one chain.")
 @pass_ctx
-def demo(ctx, node, out):
-    """Start a local chain, deploy, register five agencies, holders and an inspector, issue and check."""
+def demo(ctx, node, out, shape):
+    """Start local chains, deploy, register agencies, holders and an inspector, issue (one by one and
+    in a batch), relay checkpoints, and check."""
     from .demo import run
 
-    run(Path(out), node=node, console=console)
+    run(Path(out), node=node, console=console, topology=shape)
 
 
 def main() -> None:

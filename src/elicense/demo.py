@@ -1,18 +1,29 @@
-"""The demo: one local chain, every contract, five agencies, two holders, an inspector, one licence
-of each type, a passing and a failing check; prints what happened and stops the chain it started."""
+"""The demo: local chains, every contract, five agencies, holders and an inspector, one licence of
+each type and a batch, a passing and a failing check; prints what happened and stops every chain it
+started.
+
+``split`` (the default) runs seed 002's shape: a main chain for identities and issuers, one side
+chain per certificate type and an EU-level chain above the main chain, each its own Anvil, with a
+relayer carrying checkpoints both ways. ``single`` puts every contract on one chain."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import threading
 import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from .batch import BatchRow
 from .chain import account_from_key
 from .client import Client
-from .nodes import LocalChain, dev_key, free_port
+from .deploy import deploy_topology
+from .nodes import LocalChain, LocalNetwork, dev_key, free_port
+from .relay import Relayer
+from .store import DocumentStore
 from .wallet import Wallet
 
 PASSWORD = "demo"  # the sample keystores' password, printed in the summary
@@ -32,7 +43,7 @@ AGENCIES = [
 ]
 
 
-def run(out: Path, node: str = "anvil", console: Console | None = None) -> dict:
+def run(out: Path, node: str = "anvil", console: Console | None = None, topology: str = "split") -> dict:
     console = console or Console()
     started = time.monotonic()
     if out.exists():
@@ -44,19 +55,40 @@ def run(out: Path, node: str = "anvil", console: Console | None = None) -> dict:
     def note(action: str, tx, extra: str = "") -> None:
         rows.append((action, tx.tx_hash, str(tx.block_number), extra or f"{tx.gas_used:,} gas"))
 
-    port = 8545 if _free(8545) else free_port()
-    with LocalChain(kind=node, port=port, log_path=out / f"{node}.log") as chain_node:
-        console.print(f"[bold]elicense demo[/]: {node} on {chain_node.url} (chain id {chain_node.chain_id})")
-        authorities = [account_from_key(dev_key(i)) for i in range(3)]
-        admin = Client.connect(chain_node.url, sender=authorities[0], deployments_dir=out / "deployments", wallet=wallet)
-        deployment = admin.deploy_all(authorities=[a.address for a in authorities])
-        console.print(f"deployed IdentityRegistry {deployment.identity_registry}, IssuerRegistry "
-                      f"{deployment.issuer_registry} and {len(deployment.licence_registries)} licence registries")
+    authorities = [account_from_key(dev_key(i)) for i in range(3)]
+    relayers = [account_from_key(dev_key(i)) for i in (7, 8, 9)]
+    with contextlib.ExitStack() as stack:
+        if topology == "split":
+            network = stack.enter_context(LocalNetwork(kind=node, upper=True, log_dir=out))
+            topo = network.topology()
+            deploy_topology(topo, authorities[0], [a.address for a in authorities], [r.address for r in relayers])
+            topo.save(out / "topology.json")
+            admin = Client(topology=topo, sender=authorities[0], wallet=wallet, store=DocumentStore(out / "store"))
+            console.print(f"[bold]elicense demo[/]: split topology, {len(topo.chains)} {node} chains "
+                          f"({', '.join(f'{n} {e.chain_id}' for n, e in topo.chains.items())}); topology in "
+                          f"{out / 'topology.json'}")
+            relayer = Relayer(topo, relayers, console=None)
+            stop = threading.Event()
+            thread = threading.Thread(target=relayer.run, kwargs={"interval": 0.5, "stop": stop}, daemon=True)
+            thread.start()
+            stack.callback(thread.join)
+            stack.callback(stop.set)
+        else:
+            port = 8545 if _free(8545) else free_port()
+            chain_node = stack.enter_context(LocalChain(kind=node, port=port, log_path=out / f"{node}.log"))
+            console.print(f"[bold]elicense demo[/]: single chain, {node} on {chain_node.url} (chain id {chain_node.chain_id})")
+            admin = Client.connect(chain_node.url, sender=authorities[0], deployments_dir=out / "deployments",
+                                   wallet=wallet, store=DocumentStore(out / "store"))
+            deployment = admin.deploy_all(authorities=[a.address for a in authorities])
+            console.print(f"deployed IdentityRegistry {deployment.identity_registry}, IssuerRegistry "
+                          f"{deployment.issuer_registry} and {len(deployment.licence_registries)} licence registries")
+            relayer = None
 
         users = {}
+        students = [f"student{i}" for i in range(1, 9)]
         for name, role in [("gov-fi", "issuer")] + [(a[0].lower(), "issuer") for a in AGENCIES] + [
             ("alice", "holder"), ("bob", "holder"), ("police", "inspector")
-        ]:
+        ] + [(s, "holder") for s in students]:
             users[name] = admin.register_user(name, role, password=PASSWORD)
             rows.append((f"register {name} ({role})", users[name].tx_hash, str(users[name].block_number), users[name].address))
 
@@ -79,6 +111,15 @@ def run(out: Path, node: str = "anvil", console: Console | None = None) -> dict:
             issued[code] = licence
             note(f"issue {cert} to {holder} ({code})", licence, f"{licence.gas_used:,} gas, licence {licence.licence_id[:10]}…")
 
+        # A batch: the university issues this year's degrees in one transaction under one Merkle root.
+        university = admin.with_sender(wallet.load("edu-uh", PASSWORD))
+        batch = university.issue_batch("degree", "EDU-UH", [
+            BatchRow(users[name].address, {"name": name.title(), "degree": "BSc", "programme": "Chemistry"})
+            for name in students + ["alice"]
+        ])
+        note(f"batch of {batch.count} degrees (EDU-UH)", batch,
+             f"{batch.gas_used:,} gas, {batch.gas_used // batch.count:,} gas per licence")
+
         alice = wallet.load("alice", PASSWORD)
         bob = wallet.load("bob", PASSWORD)
         inspector = admin.with_sender(wallet.load("police", PASSWORD))
@@ -95,12 +136,22 @@ def run(out: Path, node: str = "anvil", console: Console | None = None) -> dict:
         business = admin.query_licence(bob.address, issued["BIZ-FI"].block_number, issued["BIZ-FI"].tx_hash)
         failing = inspector.check(bob.address, "BIZ-FI", admin.present(bob, business))
 
+        # Alice shows the degree from the batch: checked through its Merkle proof, claimed on first check.
+        batched = next(q for q in admin.licences_of(alice.address) if q.batch is not None)
+        if relayer is not None:
+            _wait_anchored(admin, batched)
+        from_batch = inspector.check(alice.address, "EDU-UH", admin.present(alice, batched, fields=["degree"]))
+        if relayer is not None:
+            anchored = sorted({(s.source, s.destination) for s in relayer.submitted})
+            console.print(f"relayer: {len(relayer.submitted)} checkpoints accepted on {len(anchored)} routes")
+
     table = Table("action", "transaction", "block", "detail", title="What the demo did")
     for row in rows:
         table.add_row(row[0], row[1][:18] + "…", row[2], row[3])
     console.print(table)
     for title, verdict in (("Alice shows her degree (degree, programme)", passing),
-                           ("Bob shows his revoked business licence", failing)):
+                           ("Bob shows his revoked business licence", failing),
+                           ("Alice shows her degree from the batch (degree)", from_batch)):
         steps = Table("step", "status", "reason", title=title)
         for s in verdict.steps:
             colour = {"valid": "green", "invalid": "red", "error": "red"}.get(s.status, "dim")
@@ -108,9 +159,24 @@ def run(out: Path, node: str = "anvil", console: Console | None = None) -> dict:
         console.print(steps)
         console.print(f"  verdict [bold]{'VALID' if verdict.valid else 'INVALID'}[/], inspection recorded in tx "
                       f"{verdict.tx_hash} (block {verdict.block_number}); fields shown: {verdict.fields}")
-    console.print(f"keystores in {out / 'keystore'} (password '{PASSWORD}'), deployment in {out / 'deployments'}; "
-                  f"chain stopped; {time.monotonic() - started:.1f} s")
-    return {"passing": passing, "failing": failing, "issued": issued}
+    console.print(f"keystores in {out / 'keystore'} (password '{PASSWORD}'), batch bundles in {out / 'store'}; "
+                  f"chains stopped; {time.monotonic() - started:.1f} s")
+    return {"passing": passing, "failing": failing, "issued": issued, "batch": from_batch}
+
+
+def _wait_anchored(client: Client, licence, timeout: float = 30.0) -> None:
+    """Waits until the relayer has carried the batch up to the highest level (for a full verdict)."""
+    from .anchoring import KIND_BATCH, anchor_path
+    from .types import bytes32
+
+    registry = client.licences(licence.cert_type)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        hops = anchor_path(client.topology, client.chain_name(registry.chain), KIND_BATCH, registry.address,
+                           bytes32(licence.batch["root"]), licence.block_number)
+        if hops and all(h.valid for h in hops) and len(hops) == 2:
+            return
+        time.sleep(0.3)
 
 
 def _free(port: int) -> bool:
