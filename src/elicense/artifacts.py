@@ -27,5 +27,9 @@ def load(name: str) -> dict:
     return {"abi": data["abi"], "bytecode": data.get("bytecode", "")}
 
 
+# The deployable contracts; their ABIs include every custom error they can raise (inherited ones too).
+CONTRACTS = ("IdentityRegistry", "IssuerRegistry", "LicenseRegistry", "AnchorRegistry", "RegistryMirror")
+
+
 def all_abis() -> list[list[dict]]:
-    return [load(name)["abi"] for name in ("IdentityRegistry", "IssuerRegistry", "LicenseRegistry")]
+    return [load(name)["abi"] for name in CONTRACTS]
