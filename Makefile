@@ -52,6 +52,7 @@ test-client: build
 
 bench: build
 	$(BIN)/python bench/gas.py
+	$(BIN)/python bench/batch.py
 
 clean:
 	rm -rf build reports $(STAMPS) deployments demo-output

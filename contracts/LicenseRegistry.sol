@@ -143,6 +143,7 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
         if (b.count == 0) revert LicenseBatchUnknown(root);
         if (!MerkleProof.verifyCalldata(proof, root, batchLeafHash(leaf))) revert LicenseBatchProofInvalid(root);
         if (identities.roleOf(leaf.holder) != IIdentityRegistry.Role.Holder) revert LicenseHolderUnknown(leaf.holder);
+        if (_holders[leaf.holder].closedAt != 0) revert LicenseRecordClosed(leaf.holder);
         licenceId = licenceIdOf(leaf.dataHash);
         if (_licences[licenceId].holder != address(0)) revert LicenseAlreadyIssued(licenceId);
         _store(licenceId, leaf, b.agencyIndex, root);

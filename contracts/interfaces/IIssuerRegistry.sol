@@ -43,7 +43,6 @@ interface IIssuerRegistry {
         bytes payload;
     }
 
-    /// @dev One entry per status change of an agency, for "was it accredited at block / time X?".
     /// @notice One signing account with the types its agency is accredited for now (zero when the
     /// agency or an ancestor is suspended): the leaves of the accreditation root that relayers anchor.
     struct SignerAccreditation {
@@ -52,6 +51,7 @@ interface IIssuerRegistry {
         uint256 certTypes;
     }
 
+    /// @dev One entry per status change of an agency, for "was it accredited at block / time X?".
     struct StatusCheckpoint {
         uint64 blockNumber;
         uint64 timestamp;

@@ -187,7 +187,7 @@ interface ILicenseRegistry {
     /// @notice Writes a batched licence to storage, proven by its Merkle proof; anyone may call it.
     /// Afterwards it is a licence like any other (renew, suspend, revoke apply to it alone).
     /// @param root The batch root.
-    /// @param leaf The licence's leaf; `leaf.holder` must be a registered Holder.
+    /// @param leaf The licence's leaf; `leaf.holder` must be a registered Holder whose record is open.
     /// @param proof Its Merkle proof.
     /// @return licenceId licenceIdOf(leaf.dataHash).
     function claim(bytes32 root, BatchLeaf calldata leaf, bytes32[] calldata proof) external returns (bytes32 licenceId);

@@ -376,7 +376,7 @@ def test_checkpoint_without_block_hash_is_incomplete(anchors, stranger, with_rel
         submit(anchors, checkpoint, sign_checkpoint(anchors, checkpoint, with_relayers), stranger)
 
 
-@pytest.mark.parametrize("form", ["compact-64", "empty", "high-s", "truncated-65"])
+@pytest.mark.parametrize("form", ["compact-64", "empty", "high-s", "v-zero"])
 def test_malformed_signature_is_refused_by_index(anchors, stranger, with_relayers, form):
     checkpoint = make_checkpoint()
     signatures = sign_checkpoint(anchors, checkpoint, with_relayers)
@@ -385,7 +385,7 @@ def test_malformed_signature_is_refused_by_index(anchors, stranger, with_relayer
         "compact-64": compact(good),
         "empty": b"",
         "high-s": high_s(good),
-        "truncated-65": good[:64] + b"\x00",  # v = 0: neither 27 nor 28
+        "v-zero": good[:64] + b"\x00",  # v = 0: neither 27 nor 28
     }[form]
     assert len(signatures[1]) == {"compact-64": 64, "empty": 0}.get(form, 65)
 

@@ -17,6 +17,7 @@ from conftest import MINISTRY, OTHER_UNI, UNIVERSITY
 from elicense.merkle import StandardMerkleTree, leaf_hash
 from helpers import (
     BATCH_LEAF,
+    CLOSE_DEATH,
     DEGREE,
     ZERO32,
     ZERO_ADDRESS,
@@ -47,7 +48,8 @@ BUNDLE = keccak(text="sha-256 of the batch bundle")
 @pytest.fixture(scope="module")
 def batch_holders(holder, other_holder, keyed, enrol):
     """Four registered holders."""
-    return [holder, other_holder, enrol(keyed("batch holder carol"), Role.HOLDER), enrol(keyed("batch holder dave"), Role.HOLDER)]
+    more = [enrol(keyed(f"batch holder {name}"), Role.HOLDER) for name in ("carol", "dave")]
+    return [holder, other_holder] + more
 
 
 @pytest.fixture(scope="module")
@@ -133,8 +135,10 @@ def account_of(batch_holders, address):
     return next(h for h in batch_holders if h.address == address_of(address))
 
 
-def check_batched(licenses, inspector, batch, index, expected, signer, holder=None, agency=UNIVERSITY, leaf=None,
-                  proof=None, presentation=None):
+def check_batched(
+    licenses, inspector, batch, index, expected, signer, holder=None, agency=UNIVERSITY, leaf=None, proof=None,
+    presentation=None,
+):
     """Runs checkBatched as call and transaction; checks verdict, LicenseChecked and the access-log head."""
     lic = batch.licence(licenses, index)
     leaf = lic.leaf if leaf is None else leaf
@@ -150,7 +154,9 @@ def check_batched(licenses, inspector, batch, index, expected, signer, holder=No
 
     head = extend(before, access_entry(inspector, lid, expected, tx.block_number))
     assert tx.return_value == expected
-    assert_event(tx, "LicenseChecked", holder=holder, licenceId=lid, inspector=inspector, result=expected, accessHead=head)
+    assert_event(
+        tx, "LicenseChecked", holder=holder, licenceId=lid, inspector=inspector, result=expected, accessHead=head
+    )
     assert heads(licenses, holder)[1] == head
     return SimpleNamespace(tx=tx, events=tx.events, presentation=presentation)
 
@@ -345,6 +351,24 @@ def test_claim_of_a_data_hash_issued_singly_is_refused(licenses, uni, batch, str
         licenses.claim(batch.root, lic.leaf, batch.proof(0), {"from": stranger})
 
 
+def test_claim_into_a_closed_record_is_refused(licenses, uni, batch_holders, stranger):
+    closed = batch_holders[2]
+    licenses.closeRecord(closed, CLOSE_DEATH, keccak(text="death certificate"), {"from": uni})
+    # A batch issued after the closure still names the closed holder (issueBatch cannot see holders).
+    batch = Batch([make_leaf(closed, "after closure")] + seven_leaves(batch_holders)[:6]).issue(licenses, uni)
+
+    with refused("LicenseRecordClosed", closed):
+        licenses.claim(batch.root, batch.leaves[0], batch.proof(0), {"from": stranger})
+
+
+def test_batched_licence_in_a_closed_record_checks_as_record_closed(licenses, uni, inspector, batch, batch_holders):
+    lic = batch.licence(licenses, 0)
+    holder = account_of(batch_holders, lic.holder)
+    licenses.closeRecord(holder, CLOSE_DEATH, keccak(text="death certificate"), {"from": uni})
+
+    check_batched(licenses, inspector, batch, 0, CheckResult.RECORD_CLOSED, holder)
+
+
 def test_licence_of_a_batch_is_claimed_after_its_agency_was_suspended(licenses, enact, batch, stranger):
     """Issued while accredited: like a single licence, it stays valid when the agency is suspended."""
     enact("proposeSuspendAgency", UNIVERSITY)
@@ -387,7 +411,8 @@ def test_one_licence_of_a_batch_is_revoked_on_its_own(licenses, uni, inspector, 
 
     assert licenses.statusOf(revoked.id) == Status.REVOKED
     # The record history holds the revocation only: the claim wrote no entry.
-    assert heads(licenses, revoked.holder)[0] == extend(ZERO32, record_entry(RecordKind.REVOKED, revoked.id, tx.block_number))
+    revocation = record_entry(RecordKind.REVOKED, revoked.id, tx.block_number)
+    assert heads(licenses, revoked.holder)[0] == extend(ZERO32, revocation)
     # Every other licence of the batch is untouched.
     for index in range(1, len(batch)):
         other = batch.licence(licenses, index)
@@ -414,7 +439,8 @@ def test_unclaimed_licence_checks_valid_and_gets_claimed(licenses, inspector, ba
 def test_claimed_licence_checks_valid_without_a_proof(licenses, inspector, batch, batch_holders, stranger):
     lic = claim(licenses, batch, 1, stranger)
 
-    tx = check_batched(licenses, inspector, batch, 1, CheckResult.VALID, account_of(batch_holders, lic.holder), proof=[])
+    signer = account_of(batch_holders, lic.holder)
+    tx = check_batched(licenses, inspector, batch, 1, CheckResult.VALID, signer, proof=[])
 
     assert "LicenseClaimed" not in tx.events
 
@@ -450,7 +476,8 @@ def test_leaf_of_an_unknown_batch_checks_as_unknown_licence(licenses, inspector,
     batch = Batch(seven_leaves(batch_holders))  # never issued
     lic = batch.licence(licenses, 0)
 
-    tx = check_batched(licenses, inspector, batch, 0, CheckResult.UNKNOWN_LICENCE, account_of(batch_holders, lic.holder))
+    signer = account_of(batch_holders, lic.holder)
+    tx = check_batched(licenses, inspector, batch, 0, CheckResult.UNKNOWN_LICENCE, signer)
 
     assert "LicenseClaimed" not in tx.events
 

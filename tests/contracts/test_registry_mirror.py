@@ -237,10 +237,10 @@ def test_identity_before_any_checkpoint_is_refused(mirror, people, stranger):
 
 def test_identity_against_a_checkpoint_without_identity_root_is_refused(mirror, anchors, relayers, people, stranger):
     sequence = anchor_next(anchors, relayers, identities=None, accreditations=accreditation_tree(people))
-    tree = identity_tree(people)
+    proof = identity_tree(people).proof(people.holder.address, 1)
 
     with refused("MirrorCheckpointUnknown", sequence):
-        mirror.proveIdentity(people.holder, Role.HOLDER, sequence, tree.proof(people.holder.address, 1), {"from": stranger})
+        mirror.proveIdentity(people.holder, Role.HOLDER, sequence, proof, {"from": stranger})
 
 
 def test_checkpoints_of_other_chains_do_not_count(mirror, anchors, deployer, relayers, people, stranger):
@@ -446,6 +446,23 @@ def test_suspension_on_the_main_chain_reaches_the_mirror(mirror, world, anchors,
     assert plain(mirror.signerAccreditation(people.uni, DEGREE)) == (UNIVERSITY, False)
     assert plain(mirror.agencyOfSigner(people.uni)) == UNIVERSITY
     assert plain(mirror.accreditationOf(people.uni)) == (UNIVERSITY, 0, suspended.root, True)
+
+
+def test_checkpoint_without_accreditation_root_leaves_no_signer_accredited(
+    mirror, world, anchors, relayers, people, stranger
+):
+    """The latest checkpoint decides: one anchored without an accreditation root (identities only)
+    leaves every proven signer not current, and nothing can be re-proven until the next root."""
+    prove_accreditation(mirror, world.accreditations, people.uni, stranger, world.sequence)
+
+    anchor_next(anchors, relayers, world.identities, accreditations=None)
+
+    assert plain(mirror.signerAccreditation(people.uni, DEGREE)) == (UNIVERSITY, False)
+    assert plain(mirror.accreditationOf(people.uni))[3] is False
+    sequence = anchor_next(anchors, relayers, world.identities, world.accreditations)
+    # The same root as before: the earlier proof is current again, no re-proof needed.
+    assert plain(mirror.signerAccreditation(people.uni, DEGREE)) == (UNIVERSITY, True)
+    assert sequence == 3
 
 
 def test_reinstatement_is_proven_like_any_accreditation(mirror, world, anchors, relayers, people, stranger):
