@@ -185,7 +185,12 @@ class Progress:
         fresh = {"csv_sha256": digest, "cert_type": cert_type, "agency": agency, "chunk": chunk, "registry": registry,
                  "chunks": {}}
         if path.exists():
-            data = json.loads(path.read_text())
+            try:
+                data = json.loads(path.read_text())
+                data["chunks"]
+            except (OSError, ValueError, KeyError, TypeError):
+                raise Conflict(f"{path} is damaged; nothing in it can be trusted: check the batches on chain for this "
+                               f"CSV before deleting it and issuing again") from None
             same = {k: data.get(k) for k in ("csv_sha256", "cert_type", "agency", "chunk", "registry")}
             if same != {k: fresh[k] for k in same}:
                 raise Conflict(f"{path} records an interrupted run with other settings or another version of the CSV; "

@@ -199,7 +199,7 @@ def issue_batch(ctx, csv_file, cert_type, agency, batch_size):
     from .batch import issue_csv
 
     with Progress(TextColumn("[bold]issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=False) as bar:
+                  console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("issue", total=None)
 
         def advance(n):

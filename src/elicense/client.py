@@ -241,7 +241,12 @@ class Client:
         return registry.issue_batch(self._signer(), bundle.root, len(rows), bundle_hash)
 
     def check_batch_issuer(self, registry: LicenceRegistry, org_code: str) -> None:
+        """Refuses before anything is built or stored: a batch of a non-accredited agency would only
+        leave an orphan bundle behind when the contract refuses it."""
         self._check_agency(org_code)
+        if not self.issuers.is_accredited(org_code, registry.cert_type):
+            raise NotAllowed(f"agency {org_code} is not accredited for {types.CERT_TYPE_NAMES[registry.cert_type]} "
+                             f"(suspended, here or above it, or never for this type)")
         self.ensure_mirrored(registry, accredited=self._signer().address)
 
     def holder_keys(self) -> dict[str, bytes]:
