@@ -123,6 +123,21 @@ def build(registry, org_code: str, rows: list[BatchRow], public_keys: dict[str, 
     return Bundle(registry.chain.chain_id, registry.address, registry.cert_type, org_code, tree, ciphertexts)
 
 
+def store_bundle(store, registry, org_code: str, rows: list[BatchRow], public_keys: dict[str, bytes],
+                 now: int) -> tuple[bytes, bytes]:
+    """Builds the batch and puts its bundle in the store: (root, bundle hash), ready to send."""
+    bundle = build(registry, org_code, rows, public_keys, now)
+    return bundle.root, store.put(bundle.to_bytes())
+
+
+def batch_args(batch: dict) -> tuple[bytes, tuple, list[bytes]]:
+    """(root, leaf, proof) for the contract from the hex form kept in licences and presentations."""
+    holder, data_hash, valid_from, valid_until, ciphertext_hash = batch["leaf"]
+    leaf = (types.address(holder), types.bytes32(data_hash), int(valid_from), int(valid_until),
+            types.bytes32(ciphertext_hash))
+    return types.bytes32(batch["root"], "batch root"), leaf, [types.bytes32(p, "proof node") for p in batch["proof"]]
+
+
 def check_rows(rows: list[BatchRow], public_keys: dict[str, bytes], now: int) -> None:
     """Refuses the whole set, naming every bad row, before anything is built or sent."""
     problems = []
@@ -259,9 +274,7 @@ def issue_csv(client, path: Path | str, cert_type, org_code: str, chunk: int = D
                     progress(len(part))
                 continue
         else:
-            bundle = build(registry, org_code, part, keys, now)
-            root = bundle.root
-            bundle_hash = client.store.put(bundle.to_bytes())
+            root, bundle_hash = store_bundle(client.store, registry, org_code, part, keys, now)
             record.mark(index, rows=[start, start + len(part)], root="0x" + root.hex(), bundle="0x" + bundle_hash.hex(),
                         status="built")
         tx = registry.issue_batch(client._signer(), root, len(part), bundle_hash)

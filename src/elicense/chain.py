@@ -127,11 +127,15 @@ class Chain:
         try:
             return "0x" + self.w3.eth.send_raw_transaction(raw).hex().removeprefix("0x")
         except Web3RPCError as exc:
-            self._nonces.pop(sender, None)  # resynchronise with the node on the next send
+            self.forget_nonce(sender)  # resynchronise with the node on the next send
             raise _rpc_error(exc, sender) from None
         except (requests.exceptions.RequestException, OSError):
-            self._nonces.pop(sender, None)
+            self.forget_nonce(sender)
             raise NodeUnreachable(f"the node at {self.url} stopped answering") from None
+
+    def forget_nonce(self, address: str) -> None:
+        """The next send from ``address`` asks the node for its nonce again."""
+        self._nonces.pop(address, None)
 
     def _next_nonce(self, address: str) -> int:
         if address not in self._nonces:

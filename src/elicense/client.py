@@ -18,6 +18,7 @@ from .deployments import Deployment
 from .errors import Conflict, ElicenseError, InvalidInput, NotAllowed, NotDeployed, NotFound
 from .licence import LicenceDocument
 from .registries import AnchorRegistry, IdentityRegistry, IssuedBatch, IssuedLicence, IssuerRegistry, LicenceRegistry, RegistryMirror
+from .batch import batch_args
 from .store import DocumentStore
 from .topology import Topology
 from .wallet import Wallet
@@ -82,7 +83,7 @@ class Client:
         self._topology = topology
         self.anchor_timeout = anchor_timeout  # how long to wait for the relayer to carry a fact over
         self.store = store or DocumentStore()
-        self._views: dict = {}
+        self._cache: dict = {}  # main-chain log view and parsed bundles: they never change
 
     @classmethod
     def connect(cls, url: str = "http://127.0.0.1:8545", *, sender: LocalAccount | None = None, **kwargs) -> "Client":
@@ -98,14 +99,9 @@ class Client:
     def topology(self) -> Topology:
         """The chains in use; a single-chain deployment is the one-chain topology."""
         if self._topology is None:
-            single = Topology.single(self.chain.url, self.chain.chain_id, self.deployment)
-            single.adopt(single.main, self.chain)
-            return single if self._deployment is None else self._cache_single(single)
+            self._topology = Topology.single(self.chain.url, self.chain.chain_id, self.deployment)
+            self._topology.adopt(self._topology.main, self.chain)
         return self._topology
-
-    def _cache_single(self, single: Topology) -> Topology:
-        self._topology = single
-        return single
 
     # ----------------------------------------------------------------- deployment
 
@@ -226,7 +222,7 @@ class Client:
     def issue_batch(self, cert_type, org_code: str, rows) -> IssuedBatch:
         """Issues many licences in one transaction under one Merkle root; the bundle (tree and
         ciphertexts) goes to the document store. ``rows``: :class:`elicense.batch.BatchRow`s."""
-        from .batch import build, check_rows
+        from .batch import check_rows, store_bundle
 
         registry = self.licences(cert_type)
         rows = list(rows)
@@ -236,9 +232,8 @@ class Client:
         keys = self.holder_keys()
         now = registry.chain.w3.eth.get_block("latest")["timestamp"]
         check_rows(rows, keys, now)
-        bundle = build(registry, org_code, rows, keys, now)
-        bundle_hash = self.store.put(bundle.to_bytes())
-        return registry.issue_batch(self._signer(), bundle.root, len(rows), bundle_hash)
+        root, bundle_hash = store_bundle(self.store, registry, org_code, rows, keys, now)
+        return registry.issue_batch(self._signer(), root, len(rows), bundle_hash)
 
     def check_batch_issuer(self, registry: LicenceRegistry, org_code: str) -> None:
         """Refuses before anything is built or stored: a batch of a non-accredited agency would only
@@ -261,7 +256,7 @@ class Client:
             return None
         holder = licence.holder
         self.ensure_mirrored(registry, identities=[(holder, "holder")])
-        root, leaf, proof = _batch_args(licence.batch)
+        root, leaf, proof = batch_args(licence.batch)
         return registry.claim(self._signer(), root, leaf, proof)
 
     def _prepare(self, registry, holder, org_code, fields, valid_from, valid_until):
@@ -301,7 +296,7 @@ class Client:
             return
         for issued, bundle in self._bundles(registry):
             for index, value in enumerate(bundle.tree.values()):
-                if _licence_id(registry, value[1]) == wanted:
+                if registry.licence_id_of(value[1]) == wanted:
                     self.claim(self._batched(registry, issued, bundle.entry(index)))
                     return
         # not batched either: the contract's own refusal (unknown licence) follows
@@ -378,7 +373,7 @@ class Client:
         """(batch, bundle) for every batch of ``registry`` whose bundle the store holds."""
         from .batch import Bundle
 
-        cache = self._views.setdefault("bundles", {})
+        cache = self._cache.setdefault("bundles", {})
         for issued in registry.batches(self.from_block(registry)):
             if issued.bundle_hash not in cache:
                 if not self.store.has(issued.bundle_hash):
@@ -387,15 +382,9 @@ class Client:
             yield issued, cache[issued.bundle_hash]
 
     def _batched(self, registry: LicenceRegistry, issued, entry) -> QueriedLicence:
-        licence_id = "0x" + _licence_id(registry, entry.data_hash).hex()
+        licence_id = "0x" + registry.licence_id_of(entry.data_hash).hex()
         info = registry.licence(types.bytes32(licence_id))
-        if info is not None:
-            status = info.status
-        else:  # not claimed: nothing has changed it, so its validity and the holder's record decide
-            now = registry.chain.w3.eth.get_block("latest")["timestamp"]
-            closed = registry.holder_record(entry.holder).closed_at != 0
-            status = ("record-closed" if closed else "expired" if now >= entry.valid_until
-                      else "not-yet-valid" if now < entry.valid_from else "active")
+        status = info.status if info else registry.unclaimed_status(entry.holder, entry.valid_from, entry.valid_until)
         batch = {"root": issued.root, "leaf": [entry.holder, "0x" + entry.data_hash.hex(), entry.valid_from,
                                                entry.valid_until, "0x" + entry.ciphertext_hash.hex()],
                  "proof": ["0x" + p.hex() for p in entry.proof]}
@@ -456,7 +445,9 @@ class Client:
         deployment = self.topology.deployment(name)
         mirror = RegistryMirror(registry.chain, deployment.registry_mirror)
         anchor = AnchorRegistry(registry.chain, deployment.anchor_registry)
-        view = self._views.setdefault("main", SourceView(self.chain, self.deployment))
+        if "main" not in self._cache:
+            self._cache["main"] = SourceView(self.chain, self.deployment)
+        view = self._cache["main"]
         done = []
         for address, role in identities:
             if mirror.role(address) == role:
@@ -506,20 +497,6 @@ class Client:
         """The same chain and deployment, acting as another account."""
         other = Client(self.chain, sender=sender, deployment=self._deployment, deployments_dir=self.deployments_dir,
                        wallet=self.wallet, topology=self._topology, anchor_timeout=self.anchor_timeout, store=self.store)
-        other._views = self._views  # past logs are the same whoever reads them
+        other._cache = self._cache  # past logs and stored bundles are the same whoever reads them
         return other
 
-
-def _licence_id(registry: LicenceRegistry, data_hash: bytes) -> bytes:
-    """licenceIdOf(dataHash), computed here: keccak256(abi.encode(chainid, registry, dataHash))."""
-    from eth_abi import encode
-    from eth_utils import keccak
-
-    return keccak(encode(["uint256", "address", "bytes32"], [registry.chain.chain_id, registry.address, data_hash]))
-
-
-def _batch_args(batch: dict) -> tuple[bytes, tuple, list[bytes]]:
-    """(root, leaf, proof) for the contract from the hex form kept in licences and presentations."""
-    holder, data_hash, valid_from, valid_until, ciphertext_hash = batch["leaf"]
-    leaf = (types.address(holder), types.bytes32(data_hash), int(valid_from), int(valid_until), types.bytes32(ciphertext_hash))
-    return types.bytes32(batch["root"], "batch root"), leaf, [types.bytes32(p, "proof node") for p in batch["proof"]]

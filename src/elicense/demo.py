@@ -174,7 +174,7 @@ def _wait_anchored(client: Client, licence, timeout: float = 30.0) -> None:
     while time.monotonic() < deadline:
         hops = anchor_path(client.topology, client.chain_name(registry.chain), KIND_BATCH, registry.address,
                            bytes32(licence.batch["root"]), licence.block_number)
-        if hops and all(h.valid for h in hops) and len(hops) == 2:
+        if hops and all(h.valid for h in hops):  # a level not reached yet shows as an invalid hop
             return
         time.sleep(0.3)
 

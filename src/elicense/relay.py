@@ -138,7 +138,7 @@ class Relayer:
             if time.monotonic() > deadline:
                 raise NodeUnreachable(f"a relayer transaction on chain {chain.chain_id} stays pending")
             time.sleep(0.1)
-        chain._nonces.pop(address, None)  # re-read after a restart or another process
+        chain.forget_nonce(address)  # re-read after a restart or another process
 
     # ------------------------------------------------------------------ loop
 

@@ -10,10 +10,11 @@ from eth_account.messages import encode_typed_data
 
 from . import types
 from .errors import ElicenseError, InvalidInput
-from .licence import disclosed_names_hash, disclosure_hash
-from .presentation import Presentation
 from .anchoring import BATCH_LEAF, KIND_BATCH, KIND_LICENCE, anchor_path
+from .batch import batch_args
+from .licence import disclosed_names_hash, disclosure_hash
 from .merkle import StandardMerkleTree
+from .presentation import Presentation
 from .registries.licences import LicenceInfo
 
 VALID, INVALID, SKIPPED, ERROR = "valid", "invalid", "skipped", "error"
@@ -93,16 +94,11 @@ def anchored_steps(client, registry, kind: int, subject: bytes, block: int) -> l
 def _batch(client, registry, batch: dict, data_hash: bytes) -> dict | None:
     """The batch a presented leaf belongs to, checked here: its data hash is the presented data's, its
     proof leads to a root this registry issued. None if any of that fails (then: unknown licence)."""
-    from .client import _batch_args
-
-    root, leaf, proof = _batch_args(batch)
+    root, leaf, proof = batch_args(batch)
     issued = registry.batch(root)
     if issued is None or leaf[1] != data_hash or not StandardMerkleTree.verify(root, BATCH_LEAF, leaf, proof):
         return None
-    now = registry.chain.w3.eth.get_block("latest")["timestamp"]
-    closed = registry.holder_record(leaf[0]).closed_at != 0
-    status = ("record-closed" if closed else "expired" if now >= leaf[3] else "not-yet-valid" if now < leaf[2]
-              else "active")
+    status = registry.unclaimed_status(leaf[0], leaf[2], leaf[3])
     licence_id = "0x" + registry.licence_id_of(data_hash).hex()
     info = LicenceInfo(licence_id, leaf[0], issued.agency, leaf[2], leaf[3], status)
     return {"root": root, "block": issued.issued_block, "info": info}
@@ -210,13 +206,11 @@ def verify(client, presentation, *, holder: str, org_code: str, record: bool = T
 
     # 7. the inspection recorded in the holder's access log
     if record:
-        from .client import _batch_args
-
         try:
             client.ensure_mirrored(registry, identities=[(client._signer().address, "inspector")])
             signature = bytes.fromhex(p.signature.removeprefix("0x"))
             if p.batch is not None:
-                root, leaf, proof = _batch_args(p.batch)
+                root, leaf, proof = batch_args(p.batch)
                 client.ensure_mirrored(registry, identities=[(leaf[0], "holder")])
                 result, _, tx = registry.check_batched(client._signer(), holder, agency_code, root, leaf, proof,
                                                        p.signed_tuple(), signature)

@@ -384,3 +384,11 @@ def test_closing_a_record_marks_it_and_its_licences(client, issued):
     assert (record.close_reason, record.record_head) == (2, "0x" + event["args"]["recordHead"].hex())
     assert record.closed_at == client.chain.w3.eth.get_block(tx.block_number)["timestamp"]
     assert degree.licence(types.bytes32(issued.licence.licence_id)).status == "record-closed"
+
+
+def test_licence_ids_computed_by_the_client_equal_the_contracts(client):
+    """verify.py and batch lookups compute licenceIdOf locally; it must stay the contract's formula."""
+    registry = client.licences("degree")
+    for data_hash in (b"\0" * 32, b"\x01" * 32, bytes(range(32))):
+        assert registry.licence_id_of(data_hash) == bytes(
+            registry.chain.call(registry.contract.functions.licenceIdOf(data_hash)))

@@ -174,16 +174,19 @@ def access_head(entries, head=ZERO32):
 # ---------------------------------------------------------------- presentations
 
 
+EIP712_DOMAIN = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+
+
 def presentation_message(registry, licence, disclosure, not_after, nonce):
     """The EIP-712 typed data a holder signs to present `licence` to `registry`."""
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": EIP712_DOMAIN,
             "Presentation": [
                 {"name": "licenceId", "type": "bytes32"},
                 {"name": "disclosure", "type": "bytes32"},
@@ -436,12 +439,7 @@ def checkpoint_message(anchor, checkpoint, chain_id=None, verifying_contract=Non
     ]
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": EIP712_DOMAIN,
             "Checkpoint": [{"name": name, "type": kind} for name, kind in fields],
         },
         "primaryType": "Checkpoint",

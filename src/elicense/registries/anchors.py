@@ -3,11 +3,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eth_account.messages import encode_typed_data
-from eth_utils import keccak
 
 from .. import types
 from ..chain import TxResult
-from ._base import Wrapper
+from ._base import Wrapper, typed_digest
 
 CHECKPOINT_FIELDS = [
     {"name": "sourceChainId", "type": "uint256"}, {"name": "sequence", "type": "uint64"},
@@ -101,23 +100,11 @@ class AnchorRegistry(Wrapper):
         return self.chain.call(self.contract.functions.threshold(source_chain_id))
 
     def typed_checkpoint(self, checkpoint: Checkpoint) -> dict:
-        return {
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"},
-                ],
-                "Checkpoint": CHECKPOINT_FIELDS,
-            },
-            "primaryType": "Checkpoint",
-            "domain": {"name": "elicense AnchorRegistry", "version": "1", "chainId": self.chain.chain_id,
-                       "verifyingContract": self.address},
-            "message": dict(zip([f["name"] for f in CHECKPOINT_FIELDS], checkpoint.as_tuple())),
-        }
+        message = dict(zip([f["name"] for f in CHECKPOINT_FIELDS], checkpoint.as_tuple()))
+        return self.typed_data("elicense AnchorRegistry", "Checkpoint", CHECKPOINT_FIELDS, message)
 
     def digest(self, checkpoint: Checkpoint) -> bytes:
-        signable = encode_typed_data(full_message=self.typed_checkpoint(checkpoint))
-        return keccak(b"\x19" + signable.version + signable.header + signable.body)
+        return typed_digest(self.typed_checkpoint(checkpoint))
 
     def sign(self, keys, checkpoint: Checkpoint) -> list[bytes]:
         """Signatures by ``keys`` over ``checkpoint``, ordered by signer address as the contract wants."""

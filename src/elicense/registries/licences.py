@@ -2,12 +2,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_account.messages import encode_typed_data
+from eth_abi import encode
 from eth_utils import keccak
 
 from .. import types
 from ..chain import TxResult
-from ._base import Wrapper
+from ._base import Wrapper, typed_digest
+
+PRESENTATION_FIELDS = [
+    {"name": "licenceId", "type": "bytes32"}, {"name": "disclosure", "type": "bytes32"},
+    {"name": "notAfter", "type": "uint64"}, {"name": "nonce", "type": "bytes32"},
+]
 
 CHECK_RESULTS = [
     "valid", "bad-signature", "presentation-expired", "presentation-replayed", "data-mismatch", "unknown-licence",
@@ -157,8 +162,19 @@ class LicenceRegistry(Wrapper):
             types.LICENCE_STATUS[status],
         )
 
+    def unclaimed_status(self, holder: str, valid_from: int, valid_until: int) -> str:
+        """The status of a batched licence not yet claimed: nothing has changed it, so its validity and
+        the holder's record decide (as the contract's status would once it is claimed)."""
+        now = self.chain.w3.eth.get_block("latest")["timestamp"]
+        if self.holder_record(holder).closed_at != 0:
+            return "record-closed"
+        if now >= valid_until:
+            return "expired"
+        return "not-yet-valid" if now < valid_from else "active"
+
     def licence_id_of(self, data_hash: bytes) -> bytes:
-        return bytes(self.chain.call(self.contract.functions.licenceIdOf(data_hash)))
+        """licenceIdOf(dataHash), computed here as the contract does: no round trip to the node."""
+        return keccak(encode(["uint256", "address", "bytes32"], [self.chain.chain_id, self.address, bytes(data_hash)]))
 
     def holder_record(self, holder: str) -> HolderRecord:
         record_head, access_head, closed_at, reason = self.chain.call(self.contract.functions.holderRecord(holder))
@@ -175,25 +191,9 @@ class LicenceRegistry(Wrapper):
 
     def typed_presentation(self, licence_id: bytes, disclosure: bytes, not_after: int, nonce: bytes) -> dict:
         """The EIP-712 message a holder signs; the contract's presentationDigest gives the same digest."""
-        return {
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"},
-                ],
-                "Presentation": [
-                    {"name": "licenceId", "type": "bytes32"}, {"name": "disclosure", "type": "bytes32"},
-                    {"name": "notAfter", "type": "uint64"}, {"name": "nonce", "type": "bytes32"},
-                ],
-            },
-            "primaryType": "Presentation",
-            "domain": {
-                "name": "elicense LicenseRegistry", "version": "1", "chainId": self.chain.chain_id,
-                "verifyingContract": self.address,
-            },
-            "message": {"licenceId": licence_id, "disclosure": disclosure, "notAfter": not_after, "nonce": nonce},
-        }
+        return self.typed_data("elicense LicenseRegistry", "Presentation", PRESENTATION_FIELDS, {
+            "licenceId": licence_id, "disclosure": disclosure, "notAfter": not_after, "nonce": nonce,
+        })
 
     def presentation_digest(self, licence_id: bytes, disclosure: bytes, not_after: int, nonce: bytes) -> bytes:
-        signable = encode_typed_data(full_message=self.typed_presentation(licence_id, disclosure, not_after, nonce))
-        return keccak(b"\x19" + signable.version + signable.header + signable.body)
+        return typed_digest(self.typed_presentation(licence_id, disclosure, not_after, nonce))
