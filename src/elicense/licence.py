@@ -135,7 +135,10 @@ class LicenceDocument:
                 entries.append({"name": name, "value": self.fields[name], "salt": "0x" + salt.hex()})
             else:
                 entries.append({"leaf": "0x" + field_leaf(name, self.fields[name], salt).hex()})
-        return {"type": self.cert_type, "fields": entries}
+        disclosure = {"type": self.cert_type, "fields": entries}
+        if set(names) == set(self.fields):  # all shown: the master salt stands for every field's salt
+            disclosure["salt"] = "0x" + self.salt.hex()
+        return disclosure
 
 
 def disclosure_hash(disclosure: dict) -> tuple[bytes, dict]:

@@ -97,7 +97,7 @@ def create(registry, holder_account, licence_id: str, agency: str, document: Lic
     disclosure = document.disclose(fields)
     names = sorted(fields) if fields is not None else sorted(document.fields)
     not_after = int(now if now is not None else time.time()) + ttl
-    nonce = os.urandom(32)
+    nonce = bytes(16) + os.urandom(16)  # 128 random bits; the QR code carries only those
     message = registry.typed_presentation(types.bytes32(licence_id), disclosed_names_hash(names), not_after, nonce)
     signed = holder_account.sign_message(encode_typed_data(full_message=message))
     return Presentation(
