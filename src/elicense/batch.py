@@ -68,6 +68,7 @@ class Bundle:
     tree: StandardMerkleTree
     ciphertexts: list[bytes]
     _by_holder: dict = field(default_factory=dict, repr=False)
+    _by_data: dict = field(default_factory=dict, repr=False)
 
     @property
     def root(self) -> bytes:
@@ -100,6 +101,12 @@ class Bundle:
             for i, value in enumerate(self.tree.values()):
                 self._by_holder.setdefault(value[0], []).append(i)
         return [self.entry(i) for i in self._by_holder.get(holder, [])]
+
+    def entry_for_data(self, data_hash: bytes) -> BatchEntry | None:
+        if not self._by_data:
+            self._by_data.update({bytes(v[1]): i for i, v in enumerate(self.tree.values())})
+        index = self._by_data.get(bytes(data_hash))
+        return None if index is None else self.entry(index)
 
     def entry(self, index: int) -> BatchEntry:
         holder, data_hash, valid_from, valid_until, ciphertext_hash = self.tree.values()[index]

@@ -311,8 +311,10 @@ class Client:
 
     # ----------------------------------------------------------------- API 3: check
 
-    def check(self, holder: str, org_code: str, presentation, *, record: bool = True):
-        """Verifies a presented licence step by step and records the inspection on chain."""
+    def check(self, holder: str | None, org_code: str | None, presentation, *, record: bool = True):
+        """Verifies a presented licence (QR text, JSON or object) step by step and records the
+        inspection on chain. ``holder`` and ``org_code`` are what the inspector expects; None
+        accepts whoever signed it and whichever agency issued it (both are shown in the verdict)."""
         from .verify import verify
 
         return verify(self, presentation, holder=holder, org_code=org_code, record=record)
@@ -381,6 +383,28 @@ class Client:
                 cache[issued.bundle_hash] = Bundle.from_bytes(self.store.get(issued.bundle_hash))
             yield issued, cache[issued.bundle_hash]
 
+    def batch_entry(self, registry: LicenceRegistry, root: str, data_hash: bytes) -> dict | None:
+        """A batched licence's {"root", "leaf", "proof"} by its data hash, from the batch's bundle;
+        None if this registry issued no such batch or the leaf is not in it."""
+        from .batch import require_bundle
+
+        root = types.bytes32(root, "batch root")
+        cache = self._cache.setdefault("batch-bundles", {})  # (registry, root) -> bundle; batches never change
+        key = (registry.chain.chain_id, registry.address, root)
+        if key not in cache:
+            info = registry.batch(root)
+            if info is None:
+                return None
+            logs = registry.contract.events.LicenseBatchIssued().get_logs(
+                argument_filters={"root": root}, from_block=info.issued_block, to_block=info.issued_block)
+            cache[key] = require_bundle(self.store, registry.batch_from_event(logs[0]).bundle_hash)
+        entry = cache[key].entry_for_data(data_hash)
+        if entry is None:
+            return None
+        return {"root": "0x" + root.hex(), "leaf": [entry.holder, "0x" + entry.data_hash.hex(),
+                entry.valid_from, entry.valid_until, "0x" + entry.ciphertext_hash.hex()],
+                "proof": ["0x" + p.hex() for p in entry.proof]}
+
     def _batched(self, registry: LicenceRegistry, issued, entry) -> QueriedLicence:
         licence_id = "0x" + registry.licence_id_of(entry.data_hash).hex()
         info = registry.licence(types.bytes32(licence_id))
@@ -406,9 +430,11 @@ class Client:
             raise NotFound(f"no licence {licence_id} in the {types.CERT_TYPE_NAMES[registry.cert_type]} registry")
         return info
 
-    def find_issuance(self, registry: LicenceRegistry, licence_id: str) -> IssuedLicence:
+    def find_issuance(self, registry: LicenceRegistry, licence_id: str, block: int | None = None) -> IssuedLicence:
+        """The issuance event of a licence; ``block`` (from a QR code) saves searching the whole chain."""
+        window = {"from_block": block, "to_block": block} if block is not None else {"from_block": self.from_block(registry)}
         logs = registry.contract.events.LicenseIssued().get_logs(
-            argument_filters={"licenceId": types.bytes32(licence_id)}, from_block=self.from_block(registry)
+            argument_filters={"licenceId": types.bytes32(licence_id)}, **window
         )
         if not logs:
             raise NotFound(f"no issuance of licence {licence_id} in the {types.CERT_TYPE_NAMES[registry.cert_type]} registry")
@@ -428,6 +454,13 @@ class Client:
             registry, holder_account, licence.licence_id, licence.agency, document, fields,
             ttl or presentation.DEFAULT_TTL, now=max(now, int(time.time())), batch=licence.batch,
         )
+
+    def present_qr(self, holder_account: LocalAccount, licence: QueriedLicence, fields: list[str] | None = None,
+                   ttl: int | None = None) -> str:
+        """The same presentation as the compact text a wallet shows as a QR code."""
+        from . import qr
+
+        return qr.encode(self.present(holder_account, licence, fields, ttl), issued_block=licence.block_number)
 
     # ----------------------------------------------------------------- side chains
 

@@ -17,10 +17,11 @@ licence id (from the disclosed data) and, for a batched licence, the leaf and it
 from __future__ import annotations
 
 import cbor2
+from eth_utils import keccak, to_checksum_address
 
 from . import types
 from .errors import InvalidInput
-from .licence import field_salt
+from .licence import disclosure_hash, field_salt
 from .presentation import Presentation
 
 PREFIX = "EL1:"
@@ -103,8 +104,8 @@ def is_compact(text) -> bool:
 
 
 def decode(text: str, resolve) -> tuple[Presentation, dict]:
-    """Parses QR text into a Presentation. ``resolve(chain_id, cert_type, reference)`` returns
-    (registry address or None, batch dict or None) for this deployment. Also returns the raw
+    """Parses QR text into a Presentation. ``resolve(chain_id, cert_type, reference, data_hash)``
+    returns (registry address or None, batch dict or None) for this deployment. Also returns the
     reference: {"block": n} or {"root": hex}."""
     item = _cbor(text)
     try:
@@ -125,12 +126,8 @@ def decode(text: str, resolve) -> tuple[Presentation, dict]:
         ref = {"block": reference}
     else:
         raise InvalidInput("malformed presentation: the reference is neither a block number nor a batch root")
-    registry, batch = resolve(chain_id, full["type"], ref)
-    from eth_utils import keccak, to_checksum_address
-
-    from .licence import disclosure_hash
-
     data_hash, _ = disclosure_hash(full)
+    registry, batch = resolve(chain_id, full["type"], ref, data_hash)
     registry = registry or "0x" + "00" * 20
     licence_id = keccak(chain_id.to_bytes(32, "big") + bytes(12) + bytes.fromhex(registry[2:]) + data_hash)
     p = Presentation(chain_id, to_checksum_address(registry), to_checksum_address(holder), "", "0x" + licence_id.hex(),

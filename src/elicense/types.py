@@ -17,6 +17,7 @@ CLOSE_REASONS = {"death": 1, "citizenship": 2, "other": 3}
 
 LICENCE_STATUS = ["none", "active", "suspended", "revoked", "renewed", "expired", "not-yet-valid", "record-closed"]
 
+ZERO_ADDRESS = "0x" + "00" * 20
 FOREVER = 2**40 - 1  # validUntil for a licence with no end (uint40 max)
 
 

@@ -9,19 +9,20 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from . import types
-from .errors import ElicenseError, InvalidInput
+from .errors import ElicenseError, InvalidInput, NotFound
 from .anchoring import BATCH_LEAF, KIND_BATCH, KIND_LICENCE, anchor_path
 from .batch import batch_args
 from .licence import disclosed_names_hash, disclosure_hash
 from .merkle import StandardMerkleTree
+from . import qr
 from .presentation import Presentation
-from .registries.licences import LicenceInfo
+from .registries.licences import LicenceInfo, LicenceRegistry
 
 VALID, INVALID, SKIPPED, ERROR = "valid", "invalid", "skipped", "error"
 
 # Sentences for the on-chain check results; the codes never change.
 REASONS = {
-    "bad-signature": "the holder's signature does not match the holder's address",
+    "bad-signature": "the holder's signature does not cover this data: it was forged, or the data was altered after signing",
     "presentation-expired": "the presentation's validity window is over (a screenshot replayed later?)",
     "presentation-replayed": "this presentation was already used in an inspection (a replay)",
     "data-mismatch": "the data shown is not the data the holder signed for",
@@ -54,6 +55,9 @@ class Verdict:
     block_number: int | None = None
     fields: dict = field(default_factory=dict)  # what the holder disclosed
     agency: dict | None = None
+    holder: str | None = None
+    cert_type: int | None = None
+    type: str | None = None
 
     @property
     def failed_step(self) -> Step | None:
@@ -104,7 +108,59 @@ def _batch(client, registry, batch: dict, data_hash: bytes) -> dict | None:
     return {"root": root, "block": issued.issued_block, "info": info}
 
 
-def verify(client, presentation, *, holder: str, org_code: str, record: bool = True) -> Verdict:
+def record_inspection(client, p: Presentation, holder: str, agency_code: bytes, data_hash: bytes):
+    """API 3 on chain: the inspector's ``check`` transaction, which appends the outcome (failed ones
+    too) to the holder's access log. Returns (result code, transaction)."""
+    registry = client.registry_at(p.chain_id, p.registry)
+    inspector = client._signer()
+    client.ensure_mirrored(registry, identities=[(inspector.address, "inspector")])
+    signature = bytes.fromhex(p.signature.removeprefix("0x"))
+    if p.batch is not None:
+        root, leaf, proof = batch_args(p.batch)
+        client.ensure_mirrored(registry, identities=[(leaf[0], "holder")])
+        result, _, tx = registry.check_batched(inspector, holder, agency_code, root, leaf, proof, p.signed_tuple(), signature)
+    else:
+        result, _, tx = registry.check(inspector, holder, agency_code, data_hash, p.signed_tuple(), signature)
+    return result, tx
+
+
+def parse(client, presentation) -> tuple[Presentation, int | None]:
+    """A presentation from a QR text (``EL1:…``), JSON text, a dict or an object; with the block that
+    issued it when the QR code says so."""
+    if isinstance(presentation, Presentation):
+        return presentation, None
+    if qr.is_compact(presentation):
+        p, ref = qr.decode(presentation, lambda *args: _resolve(client, *args))
+        return p, ref.get("block")
+    if isinstance(presentation, bytes):
+        presentation = presentation.decode("utf-8", "replace")
+    if isinstance(presentation, str) and not presentation.strip().startswith("{"):
+        raise InvalidInput("this is not an elicense presentation: it starts neither with EL1: (a QR code) "
+                           "nor with { (JSON)")
+    return Presentation.parse(presentation), None
+
+
+def _resolve(client, chain_id: int, cert_type: int, ref: dict, data_hash: bytes):
+    """What a QR code leaves out: the registry of its type on its chain, and a batched licence's leaf
+    and proof from the batch's bundle (whose SHA-256 the chain holds)."""
+    topology = client.topology
+    name = topology.name_of_chain_id(chain_id)
+    deployment = topology.entry(name).deployment if name else None
+    address = deployment.licence_registries.get(cert_type) if deployment else None
+    if address is None or "root" not in ref:
+        return address, None
+    registry = LicenceRegistry(topology.chain(name), address, cert_type)
+    entry = client.batch_entry(registry, ref["root"], data_hash)
+    if entry is None:
+        return address, {"root": ref["root"], "leaf": [types.ZERO_ADDRESS, "0x" + data_hash.hex(), 0, 0, "0x" + "00" * 32],
+                         "proof": []}  # checked below: no such leaf, so "unknown licence"
+    return address, entry
+
+
+def verify(client, presentation, *, holder: str | None = None, org_code: str | None = None,
+           record: bool = True) -> Verdict:
+    """The verdict on a presentation; ``holder`` and ``org_code`` are what the inspector expects (by
+    default: whoever signed it, whichever agency issued it)."""
     verdict = Verdict()
     steps = verdict.steps
 
@@ -114,22 +170,26 @@ def verify(client, presentation, *, holder: str, org_code: str, record: bool = T
 
     # 1. format: a well-formed presentation for this chain and one of its licence registries
     try:
-        holder = types.address(holder, "holder address")
-        agency_code = types.org_code(org_code)
-        p = presentation if isinstance(presentation, Presentation) else Presentation.parse(presentation)
+        p, issued_block = parse(client, presentation)
+        holder = p.holder if holder is None else types.address(holder, "holder address")
+        agency_code = None if org_code is None else types.org_code(org_code)
     except InvalidInput as exc:
         return fail("format", "malformed", exc.user_message)
+    verdict.holder = p.holder
     if client.topology.name_of_chain_id(p.chain_id) is None:
         return fail("format", "foreign-chain", f"the presentation is for chain {p.chain_id}, which is not part of this topology")
     registry = client.registry_at(p.chain_id, p.registry)
     if registry is None:
         return fail("format", "unknown-registry", f"{p.registry} is not a licence registry of this deployment")
+    verdict.cert_type, verdict.type = registry.cert_type, types.CERT_TYPE_NAMES.get(registry.cert_type)
     if p.holder != holder:
         return fail("format", "wrong-holder", f"the presentation is by {p.holder}, not by the holder {holder}")
     try:
         data_hash, shown = disclosure_hash(p.disclosure)
     except InvalidInput as exc:
         return fail("format", "malformed", exc.user_message)
+    if int(p.disclosure["type"]) != registry.cert_type:
+        return fail("format", "malformed", "the disclosure's certificate type is not the registry's")
     verdict.fields = shown
     steps.append(Step("format", VALID, "ok", f"{types.CERT_TYPE_NAMES.get(registry.cert_type)} licence presentation"))
 
@@ -180,7 +240,13 @@ def verify(client, presentation, *, holder: str, org_code: str, record: bool = T
         if batch is not None:
             issued_block, anchor_kind, anchor_subject = batch["block"], KIND_BATCH, batch["root"]
         else:
-            issued_block = client.find_issuance(registry, info.licence_id).block_number  # the licence the data is of
+            try:
+                issued_block = client.find_issuance(registry, info.licence_id, issued_block).block_number
+            except NotFound:  # only with a QR code's block number: a full search always finds it
+                where = f"block {issued_block}" if issued_block is not None else "the batch it names"
+                steps.append(Step("issuer", INVALID, "unknown-issuance",
+                                  f"{where}, named by the presentation, did not issue this licence"))
+                return verdict
             anchor_kind, anchor_subject = KIND_LICENCE, types.bytes32(info.licence_id)
         agency = client.issuers.agency(info.agency)
         verdict.agency = {"code": info.agency, "name": agency.name if agency else None}
@@ -192,7 +258,7 @@ def verify(client, presentation, *, holder: str, org_code: str, record: bool = T
             issued_at = registry.chain.w3.eth.get_block(issued_block)["timestamp"]
             accredited = client.issuers.was_accredited_at_time(info.agency, registry.cert_type, issued_at)
             when = f"{_utc(issued_at)} (side-chain block {issued_block})"
-        if info.agency != types.code_text(agency_code):
+        if agency_code is not None and info.agency != types.code_text(agency_code):
             steps.append(Step("issuer", INVALID, "wrong-issuer", f"issued by {label}, not by {org_code}"))
         elif not accredited:
             steps.append(Step("issuer", INVALID, "not-accredited", f"{label} was not accredited at issuance"))
@@ -205,17 +271,10 @@ def verify(client, presentation, *, holder: str, org_code: str, record: bool = T
         steps.append(Step("anchored", SKIPPED, "no-licence", "nothing to anchor"))
 
     # 7. the inspection recorded in the holder's access log
-    if record:
+    if record:  # failed inspections too: the holder's access log keeps every attempt
+        expected = agency_code or (types.org_code(info.agency) if info is not None else bytes(32))
         try:
-            client.ensure_mirrored(registry, identities=[(client._signer().address, "inspector")])
-            signature = bytes.fromhex(p.signature.removeprefix("0x"))
-            if p.batch is not None:
-                root, leaf, proof = batch_args(p.batch)
-                client.ensure_mirrored(registry, identities=[(leaf[0], "holder")])
-                result, _, tx = registry.check_batched(client._signer(), holder, agency_code, root, leaf, proof,
-                                                       p.signed_tuple(), signature)
-            else:
-                result, _, tx = registry.check(client._signer(), holder, agency_code, data_hash, p.signed_tuple(), signature)
+            result, tx = record_inspection(client, p, holder, expected, data_hash)
         except ElicenseError as exc:
             steps.append(Step("recorded", ERROR, getattr(exc, "contract_error", exc.code), exc.user_message))
         else:

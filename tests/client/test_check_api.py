@@ -217,7 +217,8 @@ def test_a_presentation_by_another_holder_than_the_one_named_is_refused(inspecto
 
 
 @pytest.mark.parametrize("text, fragment", [
-    ("not json", "the presentation is not JSON"),
+    ("not json", "starts neither with EL1: (a QR code) nor with { (JSON)"),
+    ("{not json", "the presentation is not JSON"),
     ('{"v": 2}', "not an elicense presentation"),
     ('{"v": 1, "chain_id": 31337}', "lacks the field 'registry'"),
 ])
