@@ -164,33 +164,39 @@ def check_rows(rows: list[BatchRow], public_keys: dict[str, bytes], now: int) ->
 # ------------------------------------------------------------------ CSV
 
 def read_csv(path: Path, parse_time: Callable[[str], int]) -> list[BatchRow]:
-    """Rows of a CSV with a ``holder`` column, optional ``valid_from``/``valid_until`` columns, and
-    every other column a licence field (empty cells are left out)."""
+    """Rows of a CSV file (see :func:`parse_csv`)."""
     try:
         with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames or "holder" not in reader.fieldnames:
-                raise InvalidInput(f"{path} needs a header row with a 'holder' column")
-            rows = []
-            for number, record in enumerate(reader, 1):
-                if None in record:
-                    raise InvalidInput(f"{path} row {number}: more cells than header columns")
-                try:
-                    holder = types.address((record.get("holder") or "").strip(), "holder address")
-                    start = record.get("valid_from") or None
-                    end = record.get("valid_until") or None
-                    fields = {k: v for k, v in record.items()
-                              if k not in ("holder", "valid_from", "valid_until") and v not in (None, "")}
-                    rows.append(BatchRow(holder, fields, parse_time(start) if start else None,
-                                         parse_time(end) if end else types.FOREVER))
-                except InvalidInput as exc:
-                    raise InvalidInput(f"{path} row {number}: {exc.user_message}") from None
+            return parse_csv(handle, parse_time, str(path))
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+
+
+def parse_csv(lines, parse_time: Callable[[str], int], where: str = "the CSV") -> list[BatchRow]:
+    """Rows of a CSV with a ``holder`` column, optional ``valid_from``/``valid_until`` columns, and
+    every other column a licence field (empty cells are left out). ``lines``: a file or a list of lines."""
+    try:
+        reader = csv.DictReader(lines)
+        if not reader.fieldnames or "holder" not in reader.fieldnames:
+            raise InvalidInput(f"{where} needs a header row with a 'holder' column")
+        rows = []
+        for number, record in enumerate(reader, 1):
+            if None in record:
+                raise InvalidInput(f"{where} row {number}: more cells than header columns")
+            try:
+                holder = types.address((record.get("holder") or "").strip(), "holder address")
+                start = record.get("valid_from") or None
+                end = record.get("valid_until") or None
+                fields = {k: v for k, v in record.items()
+                          if k not in ("holder", "valid_from", "valid_until") and v not in (None, "")}
+                rows.append(BatchRow(holder, fields, parse_time(start) if start else None,
+                                     parse_time(end) if end else types.FOREVER))
+            except InvalidInput as exc:
+                raise InvalidInput(f"{where} row {number}: {exc.user_message}") from None
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidInput(f"{path} is not a UTF-8 CSV file: {exc}") from None
+        raise InvalidInput(f"{where} is not a UTF-8 CSV file: {exc}") from None
     if not rows:
-        raise InvalidInput(f"{path} has no licence rows")
+        raise InvalidInput(f"{where} has no licence rows")
     return rows
 
 

@@ -31,6 +31,26 @@ class TxResult:
     logs: tuple = ()
 
 
+class SignatureRequired(Exception):
+    """Raised by :class:`ExternalSigner` instead of signing: ``tx`` is the complete unsigned
+    transaction (nonce, gas and fees filled in) for its owner to sign elsewhere, e.g. in a browser."""
+
+    def __init__(self, tx: dict):
+        super().__init__(f"transaction from {tx.get('from')} needs its owner's signature")
+        self.tx = tx
+
+
+class ExternalSigner:
+    """An account whose key is not here (the REST API's users): every client operation runs as
+    usual up to the signature, then stops with :class:`SignatureRequired`."""
+
+    def __init__(self, address: str):
+        self.address = address
+
+    def sign_transaction(self, tx: dict):
+        raise SignatureRequired(dict(tx, **{"from": self.address}))
+
+
 def account_from_key(private_key: str | bytes) -> LocalAccount:
     try:
         return Account.from_key(private_key)
@@ -104,7 +124,16 @@ class Chain:
             raise NodeUnreachable(f"the node at {self.url} stopped answering") from None
         except Web3RPCError as exc:
             raise _rpc_error(exc, signer.address) from None
-        return self._send_raw(signer.sign_transaction(tx).raw_transaction, signer.address)
+        try:
+            signed = signer.sign_transaction(tx)
+        except SignatureRequired:
+            self.forget_nonce(signer.address)  # signed elsewhere, maybe never: ask the node next time
+            raise
+        return self._send_raw(signed.raw_transaction, signer.address)
+
+    def send_raw(self, raw: bytes, sender: str) -> TxResult:
+        """Broadcasts a transaction signed elsewhere and waits for its receipt."""
+        return self.wait(self._send_raw(raw, sender))
 
     def transfer(self, signer: LocalAccount, to: str, value: int) -> TxResult:
         tx = {

@@ -500,6 +500,24 @@ def demo(ctx, node, out, shape):
     run(Path(out), node=node, console=console, topology=shape)
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free port).")
+@click.option("--faucet", is_flag=True, help="Fund new accounts from the service account (local chains only).")
+@click.option("--frontend", type=click.Path(file_okay=False), help="Folder of the pages [the project's frontend/].")
+@pass_ctx
+def serve(ctx, host, port, faucet, frontend):
+    """Serve the REST API (/api, OpenAPI at /docs) and the wallet, inspector and agency pages.
+
+    The signing account (--account / --dev-account) is the service account: it pays for
+    permissionless Merkle proofs to side chains and, with --faucet, funds new accounts. Users' own
+    keys never reach the server: they sign in their browser."""
+    from .server import serve as run_server
+
+    run_server(ctx.client, ctx.sender(), host=host, port=port, faucet=faucet,
+               frontend=Path(frontend) if frontend else None, console=console)
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

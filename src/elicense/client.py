@@ -84,6 +84,7 @@ class Client:
         self.anchor_timeout = anchor_timeout  # how long to wait for the relayer to carry a fact over
         self.store = store or DocumentStore()
         self._cache: dict = {}  # main-chain log view and parsed bundles: they never change
+        self.prover: LocalAccount | None = None  # pays for permissionless mirror proofs [the sender]
 
     @classmethod
     def connect(cls, url: str = "http://127.0.0.1:8545", *, sender: LocalAccount | None = None, **kwargs) -> "Client":
@@ -371,6 +372,20 @@ class Client:
                 found += [self._batched(registry, issued, entry) for entry in bundle.entries_for(holder)]
         return found
 
+    def issued_by(self, org_code: str) -> list[QueriedLicence]:
+        """Every licence an agency issued (single and batched, when the store has the bundle), with status."""
+        found = []
+        for registry in self.registries():
+            singles, batches = registry.issued_by(org_code, self.from_block(registry))
+            found += [self._queried(registry, issued) for issued in singles]
+            for issued in batches:
+                if self.store.has(issued.bundle_hash):
+                    from .batch import require_bundle
+
+                    bundle = require_bundle(self.store, issued.bundle_hash)
+                    found += [self._batched(registry, issued, bundle.entry(i)) for i in range(len(bundle.tree))]
+        return sorted(found, key=lambda q: q.block_number, reverse=True)
+
     def _bundles(self, registry: LicenceRegistry):
         """(batch, bundle) for every batch of ``registry`` whose bundle the store holds."""
         from .batch import Bundle
@@ -491,7 +506,7 @@ class Client:
             checkpoint = self._wait_for_checkpoint(anchor, name, lambda c: c.block_number >= registered,
                                                    f"the registration of {address} (main-chain block {registered})")
             proof = view.identity_proof(checkpoint.block_number, address, types.ROLES[role])
-            done.append(mirror.prove_identity(self._signer(), address, types.ROLES[role], checkpoint.sequence, proof))
+            done.append(mirror.prove_identity(self.prover or self._signer(), address, types.ROLES[role], checkpoint.sequence, proof))
         if accredited is not None and not mirror.accreditation(accredited)[3]:
             bit = 1 << registry.cert_type
             agency = self.issuers.agency_of_signer(accredited)
@@ -505,7 +520,7 @@ class Client:
 
             checkpoint = self._wait_for_checkpoint(anchor, name, covers, f"the accreditation of {accredited}")
             (signer, agency_code, mask), proof = view.accreditation_leaf(checkpoint.block_number, accredited)
-            done.append(mirror.prove_accreditation(self._signer(), signer, agency_code, mask, proof))
+            done.append(mirror.prove_accreditation(self.prover or self._signer(), signer, agency_code, mask, proof))
         return done
 
     def _wait_for_checkpoint(self, anchor: AnchorRegistry, name: str, ready, what: str):
@@ -531,5 +546,6 @@ class Client:
         other = Client(self.chain, sender=sender, deployment=self._deployment, deployments_dir=self.deployments_dir,
                        wallet=self.wallet, topology=self._topology, anchor_timeout=self.anchor_timeout, store=self.store)
         other._cache = self._cache  # past logs and stored bundles are the same whoever reads them
+        other.prover = self.prover
         return other
 

@@ -184,6 +184,13 @@ class LicenceRegistry(Wrapper):
         logs = self.contract.events.LicenseIssued().get_logs(argument_filters={"holder": holder}, from_block=from_block)
         return [self.issued_from_event(e) for e in logs]
 
+    def issued_by(self, agency: str, from_block: int = 0) -> tuple[list[IssuedLicence], list[IssuedBatch]]:
+        """An agency's single licences and batches (both events index the agency)."""
+        code = types.org_code(agency)
+        singles = self.contract.events.LicenseIssued().get_logs(argument_filters={"agency": code}, from_block=from_block)
+        batches = self.contract.events.LicenseBatchIssued().get_logs(argument_filters={"agency": code}, from_block=from_block)
+        return [self.issued_from_event(e) for e in singles], [self.batch_from_event(e) for e in batches]
+
     def issued_in(self, tx_hash: str) -> list[IssuedLicence]:
         receipt = self.chain.w3.eth.get_transaction_receipt(tx_hash)
         tx = TxResult(tx_hash, receipt["blockNumber"], receipt["gasUsed"], tuple(receipt["logs"]))

@@ -1,0 +1,491 @@
+"""The REST API and the pages (`elicense serve`): the five e-licence APIs, agency operations and
+verification over HTTP, on the same :class:`Client` as the CLI. See docs/api.md.
+
+No private key reaches this server. A state change runs the client operation as an
+:class:`ExternalSigner`, which stops at the signature with the complete unsigned transaction; the
+page signs it with the key it holds and posts the signed bytes to ``/api/transactions``. What needs
+no one's authority (Merkle proofs to a side chain's mirror, test-chain gas) the server's own service
+account pays for.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+from eth_account import Account
+from eth_account.typed_transactions import TypedTransaction
+from eth_utils import to_checksum_address
+from hexbytes import HexBytes
+from fastapi import Body, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from web3.logs import DISCARD
+
+from . import __version__, crypto, types
+from .batch import BatchRow, parse_csv
+from .chain import ExternalSigner, SignatureRequired
+from .client import Client, QueriedLicence
+from .errors import (Conflict, DecryptionError, ElicenseError, InvalidInput, KeystoreError, NodeUnreachable, NotAllowed,
+                     NotDeployed, NotFound)
+from .verify import REASONS, parse, record_inspection
+
+log = logging.getLogger("elicense.api")
+
+FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
+FAUCET_AMOUNT = 5 * 10**16  # wei: a few hundred transactions on a local chain
+
+STATUS = {InvalidInput: 400, KeystoreError: 400, DecryptionError: 400, NotAllowed: 403, NotFound: 404,
+          NotDeployed: 404, Conflict: 409, NodeUnreachable: 502}
+CODES = {400: "invalid-input", 403: "not-allowed", 404: "not-found", 409: "conflict", 422: "invalid-request",
+         502: "node-unreachable", 503: "unavailable"}
+
+Address = Annotated[str, Field(min_length=1, max_length=64, description="0x-prefixed account address")]
+Code = Annotated[str, Field(min_length=1, max_length=64, description="organisation code")]
+CertType = Annotated[str, Field(min_length=1, max_length=32, description="certificate type name or number")]
+Time = Annotated[int, Field(ge=0, le=types.FOREVER, description="unix seconds")]
+Fields = Annotated[dict[str, Any], Field(min_length=1, max_length=64, description="licence fields: name -> value")]
+
+
+class Unavailable(ElicenseError):
+    code = "unavailable"
+
+
+STATUS[Unavailable] = 503
+
+
+# ---------------------------------------------------------------------- request bodies
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IdentityIn(Strict):
+    address: Address
+    role: Annotated[str, Field(min_length=1, max_length=16)] = "holder"
+    public_key: Annotated[str, Field(min_length=1, max_length=200, description="64-byte x‖y public key, hex")]
+
+
+class FaucetIn(Strict):
+    address: Address
+
+
+class IssueIn(Strict):
+    signer: Address
+    type: CertType
+    agency: Code
+    holder: Address
+    fields: Fields
+    valid_from: Time | None = None
+    valid_until: Time | None = None
+
+
+class RenewIn(Strict):
+    signer: Address
+    type: CertType
+    fields: Fields
+    valid_from: Time | None = None
+    valid_until: Time | None = None
+
+
+class StatusIn(Strict):
+    signer: Address
+    type: CertType
+    reason: Annotated[int, Field(ge=0, le=255)] = 0
+
+
+class CsvIn(Strict):
+    csv: Annotated[str, Field(min_length=1, max_length=20_000_000)]
+
+
+class BatchRowIn(Strict):
+    holder: Address
+    fields: Fields
+    valid_from: Time | None = None
+    valid_until: Time | None = None
+
+
+class BatchIn(Strict):
+    signer: Address
+    type: CertType
+    agency: Code
+    rows: Annotated[list[BatchRowIn], Field(min_length=1, max_length=10_000)]
+
+
+class VerifyIn(Strict):
+    payload: Annotated[str, Field(min_length=1, max_length=20_000, description="QR text (EL1:…) or JSON presentation")]
+    org: Code | None = None
+    holder: Address | None = None
+
+
+class InspectionIn(Strict):
+    payload: Annotated[str, Field(min_length=1, max_length=20_000)]
+    inspector: Address
+    org: Code | None = None
+
+
+class RawTxIn(Strict):
+    chain_id: Annotated[int, Field(gt=0, lt=2**63)]
+    raw: Annotated[str, Field(min_length=4, max_length=200_000, description="0x-prefixed signed transaction")]
+
+
+# ---------------------------------------------------------------------- the application
+
+def create_app(client: Client, *, service: Any = None, faucet: bool = False, frontend: Path | None = FRONTEND) -> FastAPI:
+    """``client``: the deployment to serve (its sender is ignored); ``service``: the account that pays
+    for mirror proofs and the faucet; ``faucet``: fund new accounts (local chains only)."""
+    app = FastAPI(title="elicense", version=__version__,
+                  description="Electronic licences on Ethereum: register, issue, renew, revoke, present, verify. "
+                              "State changes are prepared here and signed by the caller's own key.")
+    client = client.with_sender(service) if service is not None else client
+    client.prover = service
+    writes = threading.Lock()  # one preparation at a time: nonces of the service account, bundle store
+    funded: set[str] = set()
+
+    def acting(address: str) -> Client:
+        acting_client = client.with_sender(ExternalSigner(types.address(address, "signer address")))
+        acting_client.prover = service
+        return acting_client
+
+    def prepare(operation, *final: str, **extra) -> dict:
+        """Runs a client operation up to the caller's signature; the answer carries that transaction.
+        ``final``: the contract functions that complete the operation (others, such as a claim
+        first, mean: sign this one, then ask again)."""
+        with writes:
+            try:
+                operation()
+            except SignatureRequired as needed:
+                pending = _pending(client, needed.tx)
+                extra = {k: (v(pending) if callable(v) else v) for k, v in extra.items()}
+                return {"sign": pending, "then": "done" if pending["function"] in final else "retry", **extra}
+        raise Conflict("nothing to sign: the operation was already done")
+
+    # ------------------------------------------------------------------ errors
+
+    @app.exception_handler(ElicenseError)
+    async def elicense_error(request: Request, exc: ElicenseError):
+        status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+        return _error(status, exc.user_message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "request"
+        return _error(422, f"{where}: {first.get('msg', 'invalid request')}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        return _error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception):
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return _error(500, f"internal error ({type(exc).__name__}); the server log has the details")
+
+    # ------------------------------------------------------------------ reads
+
+    @app.get("/api/config", summary="Chains, licence registries and server options")
+    def config():
+        topology = client.topology
+        chains = [{"name": name, "chain_id": entry.chain_id, "parent": entry.parent,
+                   "types": [types.CERT_TYPE_NAMES[t] for t in sorted(entry.cert_types)]}
+                  for name, entry in topology.chains.items()]
+        registries = [{"cert_type": r.cert_type, "type": types.CERT_TYPE_NAMES[r.cert_type], "chain_id": r.chain.chain_id,
+                       "chain": client.chain_name(r.chain), "address": r.address} for r in client.registries()]
+        return {"version": __version__, "main": topology.main, "chains": chains, "registries": registries,
+                "faucet": faucet and service is not None, "service_account": service.address if service else None}
+
+    @app.get("/api/identities/{address}", summary="API 4: role and public key of a registered account")
+    def identity(address: str):
+        found = client.identities.identity(types.address(address))
+        if found is None:
+            raise NotFound(f"{to_checksum_address(address)} is not registered")
+        return {"address": found.address, "role": found.role, "public_key": "0x" + bytes(found.public_key).hex()}
+
+    @app.get("/api/agencies", summary="Accredited agencies")
+    def agencies():
+        return [_agency(a) for a in client.issuers.agencies()]
+
+    @app.get("/api/agencies/{code}", summary="One agency by organisation code")
+    def agency(code: str):
+        types.org_code(code)
+        found = client.issuers.agency(code)
+        if found is None:
+            raise NotFound(f"no agency has organisation code {code!r}")
+        return _agency(found)
+
+    @app.get("/api/agencies/{code}/licences", summary="What an agency issued, newest first")
+    def agency_licences(code: str, offset: Annotated[int, Query(ge=0)] = 0,
+                        limit: Annotated[int, Query(ge=1, le=1000)] = 200):
+        types.org_code(code)
+        if client.issuers.agency(code) is None:
+            raise NotFound(f"no agency has organisation code {code!r}")
+        found = client.issued_by(code)
+        return {"total": len(found), "items": [_licence(client, q, ciphertext=False) for q in found[offset:offset + limit]]}
+
+    @app.get("/api/holders/{address}/licences", summary="API 5: every licence of a holder, encrypted to them")
+    def holder_licences(address: str):
+        return [_licence(client, q) for q in client.licences_of(types.address(address, "holder address"))]
+
+    @app.get("/api/licences/{tx_hash}", summary="API 5 as seed 002 names it: the licence a transaction issued")
+    def licence_of_tx(tx_hash: str, holder: Annotated[str, Query(max_length=64)],
+                      block: Annotated[int, Query(ge=0, lt=2**63)]):
+        return _licence(client, client.query_licence(holder, block, tx_hash))
+
+    # ------------------------------------------------------------------ API 1: register
+
+    @app.post("/api/identities", summary="API 1: register an account with its public key (signed by that account)")
+    def register(body: IdentityIn):
+        address = types.address(body.address)
+        role = types.role(body.role)
+        if role == types.ROLES["authority"]:
+            raise NotAllowed("authorities are added by governance, not by self-registration")
+        public = _bytes(body.public_key, "public key")
+        if len(public) == 65 and public[0] == 4:
+            public = public[1:]
+        if crypto.address_of(public) != address:
+            raise InvalidInput(f"the public key belongs to {crypto.address_of(public)}, not to {address}")
+        if client.identities.role(address) != "none":
+            raise Conflict(f"{address} is already registered")
+        return prepare(lambda: client.identities.register(ExternalSigner(address), role, public), "register")
+
+    @app.post("/api/faucet", summary="Gas money for a new account (local chains, `serve --faucet` only)")
+    def fund(body: FaucetIn):
+        if not faucet or service is None:
+            raise Unavailable("this server has no faucet; fund the account from elsewhere")
+        address = types.address(body.address)
+        if address in funded:
+            raise Conflict(f"{address} was funded already")
+        with writes:
+            client.fund(address, FAUCET_AMOUNT)
+        funded.add(address)
+        return {"address": address, "amount": FAUCET_AMOUNT}
+
+    # ------------------------------------------------------------------ API 2 and agency operations
+
+    @app.post("/api/licences", summary="API 2: issue a licence (signed by an agency signer)")
+    def issue(body: IssueIn):
+        c = acting(body.signer)
+        return prepare(lambda: c.send_certification(body.holder, body.agency, body.type, body.fields,
+                                                     valid_from=body.valid_from,
+                                                     valid_until=_until(body.valid_until)),
+                       "issue", licence_id=lambda p: _licence_id(c, body.type, p))
+
+    @app.post("/api/licences/{licence_id}/renew", summary="Renew a licence with new data (the old one is marked renewed)")
+    def renew(licence_id: str, body: RenewIn):
+        c = acting(body.signer)
+        return prepare(lambda: c.renew(body.type, licence_id, body.fields, valid_from=body.valid_from,
+                                       valid_until=_until(body.valid_until)),
+                       "renew", licence_id=lambda p: _licence_id(c, body.type, p))
+
+    @app.post("/api/licences/{licence_id}/{action}", summary="Suspend, reinstate or revoke a licence")
+    def change_status(licence_id: str, action: str, body: StatusIn):
+        c = acting(body.signer)
+        types.bytes32(licence_id, "licence id")
+        operations = {
+            "suspend": lambda: c.suspend(body.type, licence_id, body.reason),
+            "reinstate": lambda: c.reinstate(body.type, licence_id),
+            "revoke": lambda: c.revoke(body.type, licence_id, body.reason),
+        }
+        if action not in operations:
+            raise NotFound(f"no action {action!r}; use suspend, reinstate or revoke")
+        return prepare(operations[action], action)
+
+    @app.post("/api/batches/csv", summary="Read a batch CSV (holder column, one column per field)")
+    def batch_csv(body: CsvIn):
+        rows = parse_csv(body.csv.splitlines(), types.parse_time, "the CSV")
+        return {"count": len(rows), "rows": [{"holder": r.holder, "fields": r.fields, "valid_from": r.valid_from,
+                                               "valid_until": r.valid_until} for r in rows]}
+
+    @app.post("/api/batches", summary="Issue many licences under one Merkle root (signed by an agency signer)")
+    def batch(body: BatchIn):
+        c = acting(body.signer)
+        rows = [BatchRow(types.address(r.holder, "holder address"), r.fields, r.valid_from, _until(r.valid_until))
+                for r in body.rows]
+        return prepare(lambda: c.issue_batch(body.type, body.agency, rows), "issueBatch",
+                       root=lambda p: p["args"]["root"], count=len(rows))
+
+    # ------------------------------------------------------------------ API 3: check
+
+    @app.post("/api/verify", summary="API 3 without recording: the verdict on a presentation, step by step")
+    def verify(body: VerifyIn):
+        return client.check(body.holder, body.org, body.payload, record=False).to_json()
+
+    @app.post("/api/inspections", summary="API 3: record an inspection on chain (signed by the inspector)")
+    def inspect(body: InspectionIn):
+        from .licence import disclosure_hash
+
+        c = acting(body.inspector)
+        if client.identities.role(c.sender.address) != "inspector":
+            raise NotAllowed(f"{c.sender.address} is not a registered inspector")
+        p, _ = parse(client, body.payload)
+        registry = client.registry_at(p.chain_id, p.registry)
+        if registry is None:
+            raise InvalidInput(f"the presentation is for chain {p.chain_id}, which has no such licence registry here")
+        data_hash, _ = disclosure_hash(p.disclosure)
+        info = registry.licence(registry.licence_id_of(data_hash))
+        if body.org is not None:
+            agency = types.org_code(body.org)
+        else:
+            agency = types.org_code(info.agency) if info is not None else bytes(32)
+        return prepare(lambda: record_inspection(c, p, p.holder, agency, data_hash), "check", "checkBatched")
+
+    # ------------------------------------------------------------------ signed transactions
+
+    @app.post("/api/transactions", summary="Broadcast a transaction signed by its sender; returns what it did")
+    def submit(body: RawTxIn):
+        raw = _bytes(body.raw, "signed transaction")
+        try:
+            tx = TypedTransaction.from_bytes(HexBytes(raw)).as_dict() if raw and raw[0] < 0x80 else None
+            sender = Account.recover_transaction(raw)
+        except Exception:
+            raise InvalidInput("the signed transaction cannot be decoded") from None
+        if tx is None:
+            raise InvalidInput("only typed (EIP-1559) transactions are accepted")
+        name = client.topology.name_of_chain_id(body.chain_id)
+        if name is None or tx.get("chainId") != body.chain_id:
+            raise InvalidInput(f"chain {body.chain_id} is not part of this deployment, or the transaction is for another")
+        contracts = _contracts(client, name)
+        to = to_checksum_address(tx["to"]) if tx.get("to") else None
+        if to not in contracts:
+            raise NotAllowed("this server only broadcasts transactions to the contracts of its deployment")
+        chain = client.topology.chain(name)
+        result = chain.send_raw(raw, sender)
+        events = _events(client, name, result.logs)
+        return {"tx_hash": result.tx_hash, "block_number": result.block_number, "gas_used": result.gas_used,
+                "from": sender, "to": to, "events": events, "summary": _summary(events)}
+
+    if frontend is not None and frontend.is_dir():
+        app.mount("/", StaticFiles(directory=frontend, html=True), name="pages")
+    return app
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": CODES.get(status, "error" if status < 500 else "internal"),
+                                   "message": message}}, status_code=status)
+
+
+def _bytes(value: str, what: str) -> bytes:
+    try:
+        return bytes.fromhex(value.removeprefix("0x"))
+    except ValueError:
+        raise InvalidInput(f"malformed {what}: expected 0x-prefixed hex") from None
+
+
+def _until(value: int | None) -> int:
+    return types.FOREVER if value is None else value
+
+
+def _agency(a) -> dict:
+    return {"code": a.code, "name": a.name, "parent": a.parent or None, "status": a.status, "active": a.status == "active",
+            "types": list(a.cert_types), "signers": list(a.signers), "created_at": a.created_at}
+
+
+def _licence(client: Client, q: QueriedLicence, ciphertext: bool = True) -> dict:
+    registry = client.licences(q.cert_type)
+    names = client._cache.setdefault("agency-names", {})
+    if q.agency not in names:
+        found = client.issuers.agency(q.agency)
+        names[q.agency] = found.name if found else None
+    data = {
+        "licence_id": q.licence_id, "cert_type": q.cert_type, "type": types.CERT_TYPE_NAMES[q.cert_type],
+        "agency": q.agency, "agency_name": names[q.agency], "holder": q.holder, "data_hash": q.data_hash,
+        "valid_from": q.valid_from, "valid_until": q.valid_until, "previous": q.previous, "status": q.status,
+        "tx_hash": q.tx_hash, "block_number": q.block_number, "chain_id": registry.chain.chain_id,
+        "registry": registry.address, "batch": q.batch, "batch_root": q.batch["root"] if q.batch else None,
+    }
+    if ciphertext:
+        data["ciphertext"] = "0x" + bytes(q.ciphertext).hex()
+    return data
+
+
+def _contracts(client: Client, name: str) -> dict:
+    """address -> (contract name, wrapper-less web3 contract) of every contract on chain ``name``."""
+    cache = client._cache.setdefault("api-contracts", {})
+    if name not in cache:
+        topology = client.topology
+        chain = topology.chain(name)
+        deployment = topology.deployment(name)
+        found = {}
+        for attr, contract in (("identity_registry", "IdentityRegistry"), ("issuer_registry", "IssuerRegistry"),
+                               ("anchor_registry", "AnchorRegistry"), ("registry_mirror", "RegistryMirror")):
+            address = getattr(deployment, attr, None)
+            if address:
+                found[address] = (contract, chain.contract(contract, address))
+        for address in deployment.licence_registries.values():
+            found[address] = ("LicenseRegistry", chain.contract("LicenseRegistry", address))
+        cache[name] = found
+    return cache[name]
+
+
+def _pending(client: Client, tx: dict) -> dict:
+    """The unsigned transaction as the page's signer wants it, with the call decoded for display."""
+    name = client.topology.name_of_chain_id(tx["chainId"])
+    contract_name, contract = _contracts(client, name)[to_checksum_address(tx["to"])]
+    function, args = contract.decode_function_input(tx["data"])
+    unsigned = {k: tx[k] for k in ("chainId", "nonce", "to", "data", "value", "gas", "maxFeePerGas",
+                                   "maxPriorityFeePerGas", "gasPrice") if k in tx}
+    unsigned["type"] = 2 if "maxFeePerGas" in unsigned else 0
+    if isinstance(unsigned["data"], bytes):
+        unsigned["data"] = "0x" + unsigned["data"].hex()
+    shown = {k: _jsonable(v) for k, v in args.items()}
+    return {"chain_id": tx["chainId"], "tx": unsigned, "from": tx["from"], "contract": contract_name,
+            "function": function.fn_name, "args": shown,
+            "what": f"{contract_name}.{function.fn_name} on chain {tx['chainId']} ({name})"}
+
+
+def _licence_id(client: Client, cert_type: str, pending: dict) -> str:
+    registry = client.licences(cert_type)
+    return "0x" + registry.licence_id_of(bytes.fromhex(pending["args"]["dataHash"][2:])).hex()
+
+
+def _jsonable(value):
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _events(client: Client, name: str, logs) -> list[dict]:
+    contracts = _contracts(client, name)
+    decoded = []
+    for entry in logs:
+        known = contracts.get(to_checksum_address(entry["address"]))
+        if known is None:
+            continue
+        contract_name, contract = known
+        for event in contract.events:
+            for e in event.process_receipt({"logs": [entry]}, errors=DISCARD):
+                decoded.append({"contract": contract_name, "event": e["event"], "args": _jsonable(dict(e["args"]))})
+    return decoded
+
+
+def _summary(events: list[dict]) -> dict:
+    from .registries.licences import CHECK_RESULTS
+
+    for e in events:
+        args = e["args"]
+        if e["event"] == "LicenseChecked":
+            code = CHECK_RESULTS[args["result"]] if args["result"] < len(CHECK_RESULTS) else str(args["result"])
+            return {"result": code, "reason": "the licence checked valid" if code == "valid" else REASONS.get(code, code),
+                    "licence_id": args["licenceId"], "holder": args["holder"], "inspector": args["inspector"]}
+        if e["event"] == "LicenseIssued":
+            return {"licence_id": args["licenceId"], "holder": args["holder"], "renewal_of": args["previous"]
+                    if int(args["previous"], 16) else None}
+        if e["event"] == "LicenseBatchIssued":
+            return {"root": args["root"], "count": args["count"]}
+        if e["event"] == "IdentityRegistered":
+            return {"address": args.get("account"), "role": types.ROLE_NAMES.get(args.get("role"))}
+        if e["event"] in ("LicenseSuspended", "LicenseReinstated", "LicenseRevoked"):
+            return {"licence_id": args["licenceId"], "status": e["event"].removeprefix("License").lower()}
+    return {}

@@ -1,0 +1,145 @@
+"""Fixtures for the REST API and browser tests: a real Anvil, the real contracts, `elicense serve`'s
+server in a thread, and (for the pages) Debian's Chromium driven by Playwright.
+
+Users' keys stay in the tests, as they stay in the browser: every state change is prepared by the
+server, signed here (or in the page) and submitted as raw bytes. Never port 8545."""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", r"websockets\.legacy is deprecated", DeprecationWarning)
+    import web3  # noqa: F401
+
+from elicense import Client
+from elicense.chain import account_from_key
+from elicense.crypto import new_account
+from elicense.nodes import LocalChain, dev_key
+from elicense.server import Server
+from elicense.store import DocumentStore
+from elicense.wallet import Wallet
+
+PROJECT = Path(__file__).resolve().parents[2]
+os.environ["PATH"] = f"{PROJECT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+SERVICE = 5  # development account that pays for proofs and the faucet
+PASSWORD = "correct horse battery staple"
+
+
+class Api:
+    """requests against the server, with the browser's prepare → sign → submit loop."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.http = requests.Session()
+
+    def get(self, path: str, **params):
+        return self.http.get(self.url + path, params=params, timeout=60)
+
+    def post(self, path: str, body):
+        return self.http.post(self.url + path, json=body, timeout=120)
+
+    def ok(self, response) -> dict:
+        assert response.status_code == 200, (response.status_code, response.text)
+        return response.json()
+
+    def perform(self, account: LocalAccount, path: str, body: dict) -> tuple[dict, dict]:
+        """What the pages do: prepare on the server, sign here, submit; again while the server says retry."""
+        for _ in range(4):
+            prepared = self.ok(self.post(path, body))
+            pending = prepared["sign"]
+            assert pending["from"] == account.address
+            signed = account.sign_transaction(pending["tx"])
+            receipt = self.ok(self.post("/api/transactions", {"chain_id": pending["chain_id"],
+                                                                "raw": "0x" + signed.raw_transaction.hex()}))
+            if prepared["then"] == "done":
+                return prepared, receipt
+        raise AssertionError("the server kept asking for more signatures")
+
+
+def error_of(response, status: int) -> str:
+    """The error sentence of a refused request, after checking its status and JSON shape."""
+    assert response.status_code == status, (response.status_code, response.text)
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    return body["error"]["message"]
+
+
+@dataclass(frozen=True)
+class Agency:
+    code: str
+    signer: LocalAccount
+
+
+@pytest.fixture(scope="session")
+def node():
+    chain = LocalChain(kind="anvil", port=0).start()
+    yield chain
+    chain.stop()
+
+
+@pytest.fixture(scope="session")
+def authorities():
+    return [account_from_key(dev_key(i)) for i in range(3)]
+
+
+@pytest.fixture(scope="session")
+def client(node, authorities, tmp_path_factory) -> Client:
+    root = tmp_path_factory.mktemp("web")
+    c = Client.connect(node.url, sender=authorities[0], deployments_dir=root / "deployments",
+                       wallet=Wallet(root / "keystore"), store=DocumentStore(root / "store"))
+    c.deploy_all(authorities=[a.address for a in authorities])
+    return c
+
+
+@pytest.fixture(scope="session")
+def server(client):
+    with Server(client, account_from_key(dev_key(SERVICE)), faucet=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def api(server) -> Api:
+    return Api(server.url)
+
+
+def register(client: Client, role: str, account: LocalAccount | None = None) -> LocalAccount:
+    account = account or new_account()
+    client.register_user(f"{role}-{account.address[2:10]}", role, account=account)
+    return account
+
+
+def make_agency(client: Client, authorities, cert_types=("degree",)) -> Agency:
+    signer = register(client, "issuer")
+    code = f"AG-{uuid.uuid4().hex[:10]}".upper()
+    proposal = client.issuers.propose_add_agency(authorities[0], code, f"Agency {code}", [signer.address], list(cert_types))
+    assert client.issuers.approve(authorities[1], proposal.proposal_id).executed
+    return Agency(code, signer)
+
+
+@pytest.fixture(scope="session")
+def agency(client, authorities) -> Agency:
+    return make_agency(client, authorities, ("degree", "health-licence"))
+
+
+@pytest.fixture
+def holder(client) -> LocalAccount:
+    return register(client, "holder")
+
+
+@pytest.fixture(scope="session")
+def inspector(client) -> LocalAccount:
+    return register(client, "inspector")
+
+
+def fresh_account() -> LocalAccount:
+    return Account.create()
