@@ -136,9 +136,11 @@ class RawTxIn(Strict):
 
 # ---------------------------------------------------------------------- the application
 
-def create_app(client: Client, *, service: Any = None, faucet: bool = False, frontend: Path | None = FRONTEND) -> FastAPI:
+def create_app(client: Client, *, service: Any = None, faucet: bool = False, frontend: Path | None = FRONTEND,
+               static: dict[str, Path] | None = None) -> FastAPI:
     """``client``: the deployment to serve (its sender is ignored); ``service``: the account that pays
-    for mirror proofs and the faucet; ``faucet``: fund new accounts (local chains only)."""
+    for mirror proofs and the faucet; ``faucet``: fund new accounts (local chains only); ``static``:
+    more folders to serve (URL prefix -> folder), such as the demo's sample keystores."""
     app = FastAPI(title="elicense", version=__version__,
                   description="Electronic licences on Ethereum: register, issue, renew, revoke, present, verify. "
                               "State changes are prepared here and signed by the caller's own key.")
@@ -360,6 +362,8 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
         return {"tx_hash": result.tx_hash, "block_number": result.block_number, "gas_used": result.gas_used,
                 "from": sender, "to": to, "events": events, "summary": _summary(events)}
 
+    for prefix, folder in (static or {}).items():
+        app.mount(prefix, StaticFiles(directory=folder), name=prefix.strip("/").replace("/", "-"))
     if frontend is not None and frontend.is_dir():
         app.mount("/", StaticFiles(directory=frontend, html=True), name="pages")
     return app

@@ -491,13 +491,25 @@ def check(ctx, holder, org, source, no_record):
 @click.option("--out", default="demo-output", show_default=True, help="Folder for keystores, deployments, presentations.")
 @click.option("--topology", "shape", type=click.Choice(["split", "single"]), default="split", show_default=True,
               help="split: main chain, five side chains and an EU chain; single: one chain.")
+@click.option("--no-serve", is_flag=True, help="Exit after the summary instead of serving the pages (for scripts).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port for the pages and the API (another free one if taken).")
 @pass_ctx
-def demo(ctx, node, out, shape):
+def demo(ctx, node, out, shape, no_serve, port):
     """Start local chains, deploy, register agencies, holders and an inspector, issue (one by one and
-    in a batch), relay checkpoints, and check."""
+    in a batch), relay checkpoints, check; then serve the wallet, inspector and agency pages on those
+    chains until Ctrl-C."""
     from .demo import run
 
-    run(Path(out), node=node, console=console, topology=shape)
+    _stop_on_sigterm()
+    run(Path(out), node=node, console=console, topology=shape, serve=not no_serve, port=port)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a service manager, `timeout`) unwinds like Ctrl-C, so the chains we started stop too."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 @cli.command()
@@ -514,6 +526,7 @@ def serve(ctx, host, port, faucet, frontend):
     keys never reach the server: they sign in their browser."""
     from .server import serve as run_server
 
+    _stop_on_sigterm()
     run_server(ctx.client, ctx.sender(), host=host, port=port, faucet=faucet,
                frontend=Path(frontend) if frontend else None, console=console)
 

@@ -43,7 +43,8 @@ AGENCIES = [
 ]
 
 
-def run(out: Path, node: str = "anvil", console: Console | None = None, topology: str = "split") -> dict:
+def run(out: Path, node: str = "anvil", console: Console | None = None, topology: str = "split",
+        serve: bool = False, port: int = 8000) -> dict:
     console = console or Console()
     started = time.monotonic()
     if out.exists():
@@ -144,7 +145,17 @@ def run(out: Path, node: str = "anvil", console: Console | None = None, topology
         if relayer is not None:
             anchored = sorted({(s.source, s.destination) for s in relayer.submitted})
             console.print(f"relayer: {len(relayer.submitted)} checkpoints accepted on {len(anchored)} routes")
+        _summary(console, rows, passing, failing, from_batch)
+        console.print(f"keystores in {out / 'keystore'} (password '{PASSWORD}'), batch bundles in {out / 'store'}; "
+                      f"{time.monotonic() - started:.1f} s")
+        if serve:
+            _serve(console, admin, out, port)
+        console.print("chains stopped")
 
+    return {"passing": passing, "failing": failing, "issued": issued, "batch": from_batch}
+
+
+def _summary(console, rows, passing, failing, from_batch) -> None:
     table = Table("action", "transaction", "block", "detail", title="What the demo did")
     for row in rows:
         table.add_row(row[0], row[1][:18] + "…", row[2], row[3])
@@ -159,9 +170,28 @@ def run(out: Path, node: str = "anvil", console: Console | None = None, topology
         console.print(steps)
         console.print(f"  verdict [bold]{'VALID' if verdict.valid else 'INVALID'}[/], inspection recorded in tx "
                       f"{verdict.tx_hash} (block {verdict.block_number}); fields shown: {verdict.fields}")
-    console.print(f"keystores in {out / 'keystore'} (password '{PASSWORD}'), batch bundles in {out / 'store'}; "
-                  f"chains stopped; {time.monotonic() - started:.1f} s")
-    return {"passing": passing, "failing": failing, "issued": issued, "batch": from_batch}
+
+
+def _serve(console, admin: Client, out: Path, port: int) -> None:
+    """The pages and the REST API on the demo's chains, until Ctrl-C; the sample keystores can be
+    downloaded from the server and imported into the wallet and console pages."""
+    from .server import Server
+
+    service = account_from_key(dev_key(5))
+    port = port if _free(port) else 0
+    with Server(admin, service, port=port, faucet=True, static={"/demo/keystore": out / "keystore"}) as server:
+        people = ", ".join(f"[link={server.url}/demo/keystore/{n}.json]{n}[/link]" for n in ("alice", "bob", "police", "edu-uh"))
+        console.print(f"\n[bold green]elicense is serving[/] at [bold]{server.url}/[/]  (API docs {server.url}/docs)")
+        console.print(f"  holder wallet   {server.url}/wallet.html   import alice.json or bob.json")
+        console.print(f"  inspector       {server.url}/inspect.html  import police.json")
+        console.print(f"  agency console  {server.url}/agency.html   import edu-uh.json (or reg-hel, land-fi, biz-fi, health-fi)")
+        console.print(f"  sample keystores (password '{PASSWORD}'): {out / 'keystore'}, also at {server.url}/demo/keystore/: {people}")
+        console.print("Ctrl-C stops the server and the chains.")
+        try:
+            while server.thread.is_alive():
+                server.thread.join(0.5)
+        except KeyboardInterrupt:
+            console.print("stopping")
 
 
 def _wait_anchored(client: Client, licence, timeout: float = 30.0) -> None:
