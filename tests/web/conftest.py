@@ -78,6 +78,7 @@ def error_of(response, status: int) -> str:
 class Agency:
     code: str
     signer: LocalAccount
+    client: Client  # acting as the signer, for set-up done without the pages
 
 
 @pytest.fixture(scope="session")
@@ -123,7 +124,7 @@ def make_agency(client: Client, authorities, cert_types=("degree",)) -> Agency:
     code = f"AG-{uuid.uuid4().hex[:10]}".upper()
     proposal = client.issuers.propose_add_agency(authorities[0], code, f"Agency {code}", [signer.address], list(cert_types))
     assert client.issuers.approve(authorities[1], proposal.proposal_id).executed
-    return Agency(code, signer)
+    return Agency(code, signer, client.with_sender(signer))
 
 
 @pytest.fixture(scope="session")
