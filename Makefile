@@ -9,9 +9,9 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup build demo test test-contracts test-client bench clean
+.PHONY: setup build demo test test-contracts test-client test-web bench clean
 
-setup: $(STAMPS)/python $(STAMPS)/npm .solcx/solc-v0.8.37
+setup: $(STAMPS)/python $(STAMPS)/npm .solcx/solc-v0.8.37 $(STAMPS)/chromium $(STAMPS)/fuzz
 
 $(STAMPS)/python: pyproject.toml
 	@mkdir -p $(STAMPS)
@@ -26,6 +26,21 @@ $(STAMPS)/npm: package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The browser tests drive Debian's Chromium through Playwright (never `playwright install`, which downloads).
+$(STAMPS)/chromium:
+	@mkdir -p $(STAMPS)
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+	@touch $@
+
+# Schemathesis needs a newer Hypothesis than Brownie pins: its own virtual environment.
+$(STAMPS)/fuzz:
+	@mkdir -p $(STAMPS)
+	@test -x .venv-fuzz/bin/python || $(PYTHON) -m venv .venv-fuzz
+	.venv-fuzz/bin/pip install --quiet 'schemathesis>=4,<5'
+	@touch $@
+
 # py-solc-x runs `solc-v<version>`; this one is the npm solc build behind tools/solc-driver.js.
 .solcx/solc-v0.8.37: tools/solc-driver.js
 	@mkdir -p .solcx
@@ -34,15 +49,23 @@ $(STAMPS)/npm: package.json package-lock.json
 
 build: $(STAMPS)/build
 
-$(STAMPS)/build: $(STAMPS)/python $(STAMPS)/npm .solcx/solc-v0.8.37 $(wildcard contracts/*.sol contracts/*/*.sol) brownie-config.yaml
+$(STAMPS)/build: $(STAMPS)/python $(STAMPS)/npm .solcx/solc-v0.8.37 $(wildcard contracts/*.sol contracts/*/*.sol) brownie-config.yaml $(STAMPS)/frontend
 	$(BIN)/brownie compile
+	@touch $@
+
+.PHONY: frontend
+frontend: $(STAMPS)/frontend
+
+# The pages' bundles (frontend/dist) and the library bundle tests/client runs under Node.
+$(STAMPS)/frontend: $(STAMPS)/npm frontend/build.mjs $(wildcard frontend/src/*/*.js)
+	node frontend/build.mjs
 	@touch $@
 
 demo: build
 	$(BIN)/elicense demo $(DEMO_ARGS)
 
-test: build
-	$(MAKE) --no-print-directory test-contracts test-client
+test: build $(STAMPS)/chromium $(STAMPS)/fuzz
+	$(MAKE) --no-print-directory test-contracts test-client test-web
 
 test-contracts: build
 	$(BIN)/brownie test tests/contracts
@@ -50,9 +73,13 @@ test-contracts: build
 test-client: build
 	$(BIN)/pytest tests/client
 
+test-web: build
+	$(BIN)/pytest -c tests/web/pytest.ini tests/web
+
 bench: build
 	$(BIN)/python bench/gas.py
 	$(BIN)/python bench/batch.py
+	$(BIN)/python bench/verify.py
 
 clean:
 	rm -rf build reports $(STAMPS) deployments demo-output
