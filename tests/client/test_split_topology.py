@@ -353,3 +353,55 @@ def test_every_side_chain_record_lies_in_exactly_one_checkpoint(split):
     everything = view.journal(0, latest.block_number)
     assert len(covered) == len(set(covered)) == len(everything) and set(covered) == set(everything)
     assert any(kind == 2 for kind, _, _ in everything) and any(kind == 1 for kind, _, _ in everything)
+
+
+# ---------------------------------------------------------------- the REST API on a split topology
+
+
+def test_the_api_on_side_chains_issues_and_records_with_browser_signed_transactions(split):
+    """Through `elicense serve`: the agency and the inspector sign their own side-chain transactions
+    (as the pages do); the server's service account pays for the mirror proofs; the QR code verifies
+    with its anchoring on the main and EU chains."""
+    import requests
+
+    from elicense.server import Server
+
+    code, agency = split.agency("degree")
+    holder, inspector = split.person("holder"), split.person("inspector")
+    service = account_from_key(dev_key(5))
+
+    def perform(account, path, body):
+        for _ in range(4):
+            prepared = requests.post(url + path, json=body, timeout=120)
+            assert prepared.status_code == 200, prepared.text
+            pending = prepared.json()["sign"]
+            raw = "0x" + account.sign_transaction(pending["tx"]).raw_transaction.hex()
+            receipt = requests.post(url + "/api/transactions", json={"chain_id": pending["chain_id"], "raw": raw},
+                                    timeout=120)
+            assert receipt.status_code == 200, receipt.text
+            if prepared.json()["then"] == "done":
+                return prepared.json(), receipt.json()
+        raise AssertionError("too many signatures asked")
+
+    with Server(split.admin, service) as server:
+        url = server.url
+        config = requests.get(url + "/api/config", timeout=30).json()
+        degree = next(r for r in config["registries"] if r["type"] == "degree")
+        assert degree["chain"] == "degree" and degree["chain_id"] != split.topology.entry("main").chain_id
+        prepared, receipt = perform(agency.sender, "/api/licences", {
+            "signer": agency.sender.address, "type": "degree", "agency": code, "holder": holder.address,
+            "fields": {"degree": "MSc", "field": "Physics"}})
+        assert prepared["sign"]["chain_id"] == degree["chain_id"] and receipt["summary"]["licence_id"]
+        licence = next(q for q in split.admin.licences_of(holder.address) if q.licence_id == prepared["licence_id"])
+        registry = split.admin.licences("degree")
+        wait_until(lambda: [h.valid for h in anchor_path(split.topology, "degree", KIND_LICENCE, registry.address,
+                                                         bytes.fromhex(licence.licence_id[2:]), licence.block_number)]
+                   == [True, True], what="anchoring up to the EU chain")
+        text = split.admin.present_qr(holder, licence)
+        verdict = requests.post(url + "/api/verify", json={"payload": text}, timeout=60).json()
+        assert verdict["valid"], verdict["steps"]
+        assert {s["name"]: s["status"] for s in verdict["steps"]}["anchored-eu"] == "valid"
+        _, recorded = perform(inspector, "/api/inspections", {"payload": text, "inspector": inspector.address})
+        assert recorded["summary"]["result"] == "valid"
+        assert RegistryMirror(registry.chain, split.topology.deployment("degree").registry_mirror).role(
+            inspector.address) == "inspector"  # proven by the service account, not by the inspector

@@ -1,0 +1,435 @@
+"""The pages' JavaScript library (frontend/src/lib) against the Python package, byte for byte.
+
+Both sides run for real: Python computes with elicense, Node runs the esbuild bundle the pages use
+(frontend/dist/elicense.node.mjs, rebuilt here when older than its sources) through the scripts in
+tests/client/js, one process per test, each answering a list of calls. No chain is needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import rlp
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.typed_transactions import TypedTransaction
+from eth_utils import big_endian_to_int, to_checksum_address
+from hexbytes import HexBytes
+
+from elicense import crypto, qr
+from elicense.errors import InvalidInput
+from elicense.licence import LicenceDocument, canonical, disclosed_names_hash, disclosure_hash, field_leaf, field_salt
+from elicense.presentation import Presentation
+from elicense.presentation import create as create_presentation
+from elicense.registries.licences import LicenceRegistry
+
+PROJECT = Path(__file__).resolve().parents[2]
+FRONTEND = PROJECT / "frontend"
+BUNDLE = FRONTEND / "dist" / "elicense.node.mjs"
+SCRIPTS = Path(__file__).resolve().parent / "js"
+CHAIN_ID = 31337
+NOW = 1_750_000_000
+FIELDS = {
+    "name": "Zoë Ünal 😀", "degree": "MSc", "conferred": "2024-05-31", "10": 10, "2": [2, {"b": 1, "a": None}],
+    "honours": True, "notes": {"z": "\"quoted\"\n", "1": "one", "é": -(2**53 - 1)},
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def bundle():
+    sources = [FRONTEND / "build.mjs", *(FRONTEND / "src" / "lib").glob("*.js")]
+    outputs = [BUNDLE, FRONTEND / "dist" / "elicense.js"]
+    if not all(p.exists() for p in outputs) or min(p.stat().st_mtime for p in outputs) < max(
+            p.stat().st_mtime for p in sources):
+        subprocess.run(["node", str(FRONTEND / "build.mjs")], cwd=PROJECT, check=True, timeout=120)
+
+
+def node(script: str, calls: list[dict]) -> list:
+    """Runs tests/client/js/<script> on the calls; each answer is ("ok", result) or ("error", message)."""
+    done = subprocess.run(["node", str(SCRIPTS / script)], input=json.dumps(calls), capture_output=True, text=True,
+                          cwd=PROJECT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout, object_hook=lambda o: bytes.fromhex(o["$bytes"][2:]) if "$bytes" in o else o)
+    return [("ok", a["result"]) if "result" in a else ("error", a["error"]) for a in answers]
+
+
+def call(fn: str, *args) -> dict:
+    return {"op": "call", "fn": fn, "args": list(args)}
+
+
+def js_bytes(data: bytes) -> dict:
+    return {"$bytes": "0x" + data.hex()}
+
+
+def registry(cert_type: int = 3) -> LicenceRegistry:
+    """A LicenceRegistry as far as presentations need one (chain id and address), without a chain."""
+    reg = object.__new__(LicenceRegistry)
+    reg.chain = SimpleNamespace(chain_id=CHAIN_ID)
+    reg.address = to_checksum_address("0x" + random.randbytes(20).hex())
+    reg.cert_type = cert_type
+    return reg
+
+
+def document(holder: str, fields: dict = FIELDS, cert_type: int = 3) -> LicenceDocument:
+    return LicenceDocument.new(cert_type, "UNI-EXAMPLE", holder, fields, NOW - 86400, NOW + 365 * 86400)
+
+
+def random_text(rng: random.Random) -> str:
+    """Strings from every range that matters to JSON and to sorting: controls, ASCII, Latin, CJK,
+    U+E000-U+FFFF (above the surrogates in code points, below them in UTF-16) and astral planes."""
+    ranges = [(0, 0x1F), (0x20, 0x7F), (0xA0, 0x17F), (0x2028, 0x2029), (0x4E00, 0x4E50), (0xE000, 0xE010),
+              (0xFFF0, 0xFFFF), (0x1F600, 0x1F64F), (0x10FFF0, 0x10FFFF)]
+    return "".join(chr(rng.randint(*rng.choice(ranges))) for _ in range(rng.randint(0, 8)))
+
+
+def random_value(rng: random.Random, depth: int = 0):
+    kind = rng.randrange(7 if depth < 3 else 4)
+    if kind == 0:
+        return rng.choice([0, -1, 2**53 - 1, -(2**53 - 1), rng.randint(-(2**40), 2**40)])
+    if kind == 1:
+        return random_text(rng)
+    if kind == 2:
+        return rng.choice([True, False, None])
+    if kind == 3:
+        return random_text(rng) + "/\\\"\b\f\n\r\t\x00\x1f\x7f\u2028"
+    if kind == 4:
+        return [random_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    return {random_text(rng): random_value(rng, depth + 1) for _ in range(rng.randint(0, 5))}
+
+
+# ------------------------------------------------------------------ licence data
+
+
+def test_canonical_json_equals_python():
+    rng = random.Random(7)
+    values = [
+        {}, [], "", 0, None, True, {"b": 1, "a": [1, 2, {"d": "x", "c": "y"}]},
+        {"\U0001F600": 1, "\uffff": 2, "\ue000": 3, "a": 4, "é": 5, "": 6, "10": 7, "9": 8},
+        "".join(map(chr, range(0x20))) + "\x7f\"\\/\u2028\u2029",
+        [2**53 - 1, -(2**53 - 1), 1, -1], {"nested": {"deeper": {"deepest": ["Zoë", "日本", "😀"]}}},
+        *[random_value(rng) for _ in range(300)],
+    ]
+    answers = node("call.mjs", [call("canonical", v) for v in values])
+    for value, answer in zip(values, answers):
+        assert answer == ("ok", canonical(value)), value
+
+    refused = [1.5, {"a": [0.25]}, [-1e-300], {"x": {"y": 2.5}}]
+    for value, (status, message) in zip(refused, node("call.mjs", [call("canonical", v) for v in refused])):
+        with pytest.raises(InvalidInput, match="floating-point"):
+            canonical(value)
+        assert status == "error" and "floating-point" in message
+
+    # a lone surrogate: Python cannot encode it to UTF-8, so neither side makes bytes of it
+    with pytest.raises(UnicodeEncodeError):
+        canonical({"a": "\ud800"})
+    [(status, message)] = node("call.mjs", [call("canonical", {"a": "\ud800"})])
+    assert status == "error" and "surrogate" in message
+
+
+def test_licence_hashes_equal_python():
+    rng = random.Random(11)
+    registry_address = to_checksum_address("0x" + rng.randbytes(20).hex())
+    docs = [document(Account.create().address)]
+    for _ in range(5):
+        fields = {random_text(rng) or "x": random_value(rng) for _ in range(rng.randint(1, 10))}
+        docs.append(document(Account.create().address, fields, cert_type=rng.randint(1, 5)))
+
+    calls, expected = [], []
+    for doc in docs:
+        names = sorted(doc.fields)
+        subset = rng.sample(names, rng.randint(0, len(names) - 1))  # some fields hidden (maybe all)
+        some = doc.disclose(subset)
+        calls += [call("dataHash", doc.to_json()), call("disclose", doc.to_json(), None),
+                  call("disclose", doc.to_json(), subset), call("disclosureHash", some),
+                  call("disclosedNamesHash", subset),
+                  call("licenceIdOf", CHAIN_ID, registry_address, "0x" + doc.data_hash.hex()),
+                  call("fieldSalt", js_bytes(doc.salt), names[0]),
+                  call("fieldLeaf", names[0], doc.fields[names[0]], js_bytes(field_salt(doc.salt, names[0])))]
+        reg = registry(doc.cert_type)
+        reg.address = registry_address
+        expected += ["0x" + doc.data_hash.hex(), doc.disclose(None), some,
+                     {"dataHash": "0x" + disclosure_hash(some)[0].hex(), "shown": disclosure_hash(some)[1]},
+                     "0x" + disclosed_names_hash(subset).hex(), "0x" + reg.licence_id_of(doc.data_hash).hex(),
+                     field_salt(doc.salt, names[0]),
+                     field_leaf(names[0], doc.fields[names[0]], field_salt(doc.salt, names[0]))]
+    answers = node("call.mjs", calls + [call("disclose", docs[0].to_json(), ["name", "no-such-field"])])
+    assert answers[:-1] == [("ok", e) for e in expected]
+    assert answers[-1] == ("error", "the licence has no field 'no-such-field'")
+    assert "salt" in docs[0].disclose(None) and "salt" not in docs[0].disclose(["name"])
+
+
+# ------------------------------------------------------------------ presentations and QR codes
+
+
+def test_presentation_signed_in_javascript_verifies_in_python():
+    holder = Account.create()
+    doc = document(holder.address)
+    reg = registry()
+    licence_id = "0x" + reg.licence_id_of(doc.data_hash).hex()
+    batch = {"root": "0x" + "ab" * 32, "leaf": [holder.address, "0x" + "cd" * 32, "UNI", NOW, NOW + 9],
+             "proof": ["0x" + "ef" * 32]}
+    shown = [None, ["name", "degree", "10"], [], None]
+    options = [{"chainId": CHAIN_ID, "registry": reg.address.lower(), "licenceId": licence_id, "agency": "UNI-EXAMPLE",
+                "document": doc.to_json(), "fields": f, "now": NOW, "ttl": 300} for f in shown]
+    options[-1]["batch"] = batch
+    stranger = {**options[0], "document": document(Account.create().address).to_json()}
+    answers = node("wallet.mjs", [{"op": "present", "key": holder.key.hex(), "options": o}
+                                  for o in [*options, stranger]])
+
+    for fields, opts, (status, data) in zip(shown, options, answers):
+        assert status == "ok", data
+        p = Presentation.parse(data)
+        assert p.to_json() == data  # exactly the Python shape, key for key
+        assert list(data) == ["v", "chain_id", "registry", "holder", "agency", "licence_id", "disclosure",
+                              "not_after", "nonce", "signature", *(["batch"] if "batch" in opts else [])]
+        assert (p.holder, p.registry, p.not_after) == (holder.address, reg.address, NOW + 300)
+        assert p.batch == opts.get("batch")
+        assert data["nonce"].startswith("0x" + "00" * 16) and len(data["nonce"]) == 66
+        message = reg.typed_presentation(*p.signed_tuple())
+        assert Account.recover_message(encode_typed_data(full_message=message), signature=p.signature) == holder.address
+        names = sorted(doc.fields if fields is None else fields)
+        assert disclosure_hash(p.disclosure) == (doc.data_hash, {n: doc.fields[n] for n in names})
+        assert p.disclosure == doc.disclose(fields)
+    assert answers[-1] == ("error", f"the licence belongs to {stranger['document']['holder']}, not to {holder.address}")
+
+
+def test_qr_text_equals_python_both_ways():
+    holder = Account.create()
+    doc = document(holder.address)
+    reg = registry()
+    licence_id = "0x" + reg.licence_id_of(doc.data_hash).hex()
+    base = {"chainId": CHAIN_ID, "registry": reg.address, "licenceId": licence_id, "agency": "UNI-EXAMPLE",
+            "document": doc.to_json(), "now": NOW}
+    options = [{**base, "fields": None}, {**base, "fields": ["notes", "2"]},
+               {**base, "fields": ["name"], "batch": {"root": "0x" + "12" * 32, "leaf": [1, 2, 3, 4, 5], "proof": []}}]
+    presentations = [data for _, data in node("wallet.mjs", [{"op": "present", "key": holder.key.hex(), "options": o}
+                                                             for o in options])]
+    block = 123_456
+    # Python's own presentations too, with nested values in Python's key order
+    python_made = [create_presentation(reg, holder, licence_id, "UNI-EXAMPLE", doc, f, now=NOW) for f in (None, ["2"])]
+    python_texts = [qr.encode(p, issued_block=block) for p in python_made]
+    damaged = ["EL1:" + python_texts[0][4:-1], "EL1:GGW", "EL2:" + python_texts[0][4:], "EL1:" + qr.b45encode(b"\xa0")]
+
+    answers = node("call.mjs", [call("encodeQr", p, block) for p in presentations]
+                   + [call("decodeQr", t) for t in python_texts]
+                   + [call("decodeQr", "  " + python_texts[1].lower() + "\n")]
+                   + [call("decodeQr", t) for t in damaged]
+                   + [call("encodeQr", presentations[0])])
+    encoded, decoded = answers[:3], answers[3:6]
+    for p, (status, text) in zip(presentations, encoded):
+        assert status == "ok" and text == qr.encode(Presentation.parse(p), issued_block=block)
+        assert qr.decode(text, lambda *_: (reg.address, None))[0].signature == p["signature"]
+    for text, (status, parts) in zip(python_texts + python_texts[1:], decoded):
+        p, ref = qr.decode(text, lambda *_: (reg.address, None))
+        assert status == "ok", parts
+        assert parts == {"version": 1, "chainId": p.chain_id, "holder": p.holder, "notAfter": p.not_after,
+                         "nonce": p.nonce, "signature": p.signature, "disclosure": p.disclosure, "reference": ref}
+    for text, (status, message) in zip(damaged, answers[6:10]):
+        with pytest.raises(InvalidInput) as refused:
+            qr.decode(text, lambda *_: (reg.address, None))
+        assert status == "error" and message.split(" (")[0] == str(refused.value).split(" (")[0]
+    assert answers[10] == ("error", "the block that issued the licence is needed for its QR code")
+
+
+def test_qr_code_size_rendering_and_scanning():
+    holder = Account.create()
+    doc = document(holder.address)
+    p = create_presentation(registry(), holder, "0x" + "11" * 32, "UNI-EXAMPLE", doc, now=NOW)
+    text = qr.encode(p, issued_block=9_999_999)
+    hidden = qr.encode(create_presentation(registry(), holder, "0x" + "11" * 32, "UNI", doc, ["name"], now=NOW),
+                       issued_block=1)
+    answers = node("scan.mjs", [{"op": "scan", "text": text}, {"op": "scan", "text": hidden, "invert": True},
+                                {"op": "blank"}, {"op": "dataUrl", "text": text}])
+    (_, full), (_, partial), blank, (_, url) = answers
+    assert full["scanned"] == text and partial["scanned"] == hidden  # the inverted one too (light on dark)
+    assert full["version"] <= 15 and partial["version"] <= 15
+    assert full["size"] == 17 + 4 * full["version"]
+    assert blank == ("ok", None)
+    png = base64.b64decode(url.removeprefix("data:image/png;base64,"))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(png[16:20], "big")
+    assert width % (full["size"] + 8) == 0 and width // (full["size"] + 8) >= 6  # 4-module margin, scale >= 6
+
+
+def test_base45_rfc9285():
+    vectors = {b"AB": "BB8", b"Hello!!": "%69 VD92EX0", b"base-45": "UJCLQE7W581", b"ietf!": "QED8WEX0", b"": ""}
+    blobs = [random.randbytes(n) for n in range(1, 40)]
+    bad = ["GGW", "A", "ABCD", "bb8", "BB8\n", "ÄB8"]
+    answers = node("call.mjs", [call("b45encode", js_bytes(b)) for b in [*vectors, *blobs]]
+                   + [call("b45decode", t) for t in [*vectors.values(), *map(qr.b45encode, blobs)]]
+                   + [call("b45decode", t) for t in bad])
+    n = len(vectors) + len(blobs)
+    assert [a for _, a in answers[:n]] == [*vectors.values(), *map(qr.b45encode, blobs)]
+    assert [a for _, a in answers[n:2 * n]] == [*vectors, *blobs]
+    for text, (status, message) in zip(bad, answers[2 * n:]):
+        with pytest.raises(InvalidInput) as refused:
+            qr.b45decode(text)
+        assert status == "error" and message.split(": ")[0] == str(refused.value).split(": ")[0]  # quoting differs
+
+
+# ------------------------------------------------------------------ keys, ECIES and keystores
+
+
+def test_ecies_both_ways():
+    holder, other = Account.create(), Account.create()
+    doc = document(holder.address)
+    public = crypto.public_key(holder)
+    from_python = crypto.encrypt(public, doc.to_bytes())
+    not_json = crypto.encrypt(public, b"\xff not a licence")
+    plain = "Zoë's licence 😀".encode()
+    answers = node("call.mjs", [
+        call("decryptLicence", holder.key.hex(), "0x" + from_python.hex()),
+        call("decryptLicence", other.key.hex(), "0x" + from_python.hex()),
+        call("decryptLicence", holder.key.hex(), "0x" + from_python[:-1].hex()),
+        call("decryptLicence", holder.key.hex(), "0x" + not_json.hex()),
+        call("encryptTo", "0x" + public.hex(), js_bytes(plain)),
+        call("encryptTo", "0x" + public[:-1].hex(), js_bytes(plain)),
+    ]) + node("wallet.mjs", [{"op": "publicKeyOf", "key": holder.key.hex()}])
+    assert answers[0] == ("ok", doc.to_json())
+    cannot = "this key cannot decrypt the licence: it was encrypted to another holder, or altered"
+    assert answers[1] == answers[2] == ("error", cannot)
+    assert answers[3] == ("error", "the decrypted licence is not a licence document (not UTF-8 JSON)")
+    status, ciphertext = answers[4]
+    assert status == "ok" and ciphertext[0] == 4 and len(ciphertext) == 65 + 16 + 16 + len(plain)
+    assert crypto.decrypt(holder.key, ciphertext) == plain
+    assert answers[5] == ("error", "a public key is 64 bytes (x ‖ y), got 63")
+    assert answers[6] == ("ok", "0x" + public.hex())
+
+
+def test_keystores_both_ways():
+    account = Account.create()
+    password = "ﬁne pässwörd"  # "ﬁ" is a ligature NFKC would change: both sides must use the raw UTF-8
+    from_python = [Account.encrypt(account.key, password, kdf="scrypt", iterations=2**4),
+                   Account.encrypt(account.key, password, kdf="pbkdf2", iterations=1000)]
+    answers = node("wallet.mjs", [
+        {"op": "encryptKeystore", "key": account.key.hex(), "password": password, "scryptN": 2**10},
+        *[{"op": "decryptKeystore", "json": json.dumps(k), "password": password} for k in from_python],
+        {"op": "decryptKeystore", "json": from_python[0], "password": "fine pässwörd"},
+        {"op": "decryptKeystore", "json": "{\"not\": \"a keystore\"}", "password": password},
+        {"op": "encryptKeystore", "key": account.key.hex(), "password": "", "scryptN": 2**10},
+    ])
+    status, made = answers[0]
+    assert status == "ok"
+    assert json.loads(made)["crypto"]["kdfparams"]["n"] == 2**10
+    assert crypto.decrypt_keystore(json.loads(made), password).key == account.key
+    expected = {"address": account.address, "privateKey": "0x" + account.key.hex()}
+    assert answers[1:3] == [("ok", expected)] * 2
+    assert answers[3] == ("error", "wrong password for this keystore, or the keystore is damaged")
+    assert answers[4] == ("error", "this is not a keystore file (Web3 Secret Storage version 3 JSON)")
+    assert answers[5] == ("error", "a keystore needs a non-empty password")
+
+
+def test_keystore_shelf():
+    first, second = Account.create(), Account.create()
+    stores = [json.dumps(Account.encrypt(a.key, "pw", kdf="scrypt", iterations=2**4)) for a in (first, second)]
+
+    def shelf(fn, *args):
+        return {"op": "shelf", "fn": fn, "args": list(args)}
+
+    answers = node("wallet.mjs", [
+        shelf("listKeystores"), shelf("saveKeystore", "work.key-2", stores[0]),
+        shelf("saveKeystore", "Home", stores[1]),
+        shelf("saveKeystore", "Home", stores[0]), shelf("saveKeystore", "-bad", stores[0]),
+        shelf("saveKeystore", "x" * 65, stores[0]), shelf("saveKeystore", "notes", "{}"), shelf("listKeystores"),
+        shelf("getKeystore", "Home"), shelf("removeKeystore", "Home"), shelf("removeKeystore", "Home"),
+        shelf("getKeystore", "Home"), shelf("listKeystores"),
+    ])
+    bad_name = 'a keystore name is 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit'
+    assert answers == [
+        ("ok", []), ("ok", None), ("ok", None), ("error", 'a keystore named "Home" is already kept in this browser'),
+        ("error", bad_name), ("error", bad_name),
+        ("error", "this is not a keystore file (Web3 Secret Storage version 3 JSON)"),
+        ("ok", [{"name": "Home", "address": second.address}, {"name": "work.key-2", "address": first.address}]),
+        ("ok", stores[1]), ("ok", True), ("ok", False), ("error", 'no keystore named "Home" is kept in this browser'),
+        ("ok", [{"name": "work.key-2", "address": first.address}]),
+    ]
+
+
+def test_signed_transaction_decodes_in_python():
+    account = Account.create()
+    tx = {"type": 2, "chainId": CHAIN_ID, "nonce": 7, "to": "0x" + "42" * 20, "data": "0xdeadbeef", "value": 0,
+          "gas": 210_000, "maxFeePerGas": 2 * 10**9, "maxPriorityFeePerGas": 10**9}
+    as_hex = {k: hex(v) if isinstance(v, int) and k != "type" else v for k, v in tx.items()}
+    legacy = {k: v for k, v in tx.items() if not k.startswith("max")} | {"type": 0, "gasPrice": 3 * 10**9}
+    pendings = [{"chain_id": CHAIN_ID, "tx": t, "from": account.address, "what": "a test"}
+                for t in (tx, as_hex, legacy)]
+    pendings += [{**pendings[0], "tx": {**tx, "chainId": 1}}, {**pendings[0], "from": "0x" + "99" * 20}]
+    answers = node("wallet.mjs", [{"op": "signPending", "key": account.key.hex(), "pending": p} for p in pendings])
+    assert answers[0][0] == "ok" and answers[0] == answers[1]  # numbers and hex strings sign the same
+    for (status, raw), sent in zip(answers[::2], (tx, legacy)):
+        assert status == "ok" and Account.recover_transaction(raw) == account.address
+        decoded = TypedTransaction.from_bytes(HexBytes(raw)).as_dict() if sent["type"] == 2 else None
+        if decoded is not None:
+            assert {k: decoded[k] for k in sent if k not in ("to", "data")} == {k: v for k, v in sent.items()
+                                                                             if k not in ("to", "data")}
+            assert decoded["to"].hex().removeprefix("0x") == "42" * 20
+            assert decoded["data"].hex().removeprefix("0x") == "deadbeef"
+        else:  # legacy: plain RLP, replay-protected by EIP-155
+            nonce, gas_price, gas, to, value, data, v, _, _ = rlp.decode(bytes.fromhex(raw[2:]))
+            assert [big_endian_to_int(x) for x in (nonce, gas_price, gas, value)] == [7, 3 * 10**9, 210_000, 0]
+            assert big_endian_to_int(v) in (CHAIN_ID * 2 + 35, CHAIN_ID * 2 + 36)
+            assert (to.hex(), data.hex()) == ("42" * 20, "deadbeef")
+    assert answers[3] == ("error", f"the transaction is for chain 1, not chain {CHAIN_ID} as announced")
+    assert answers[4] == ("error", f"this transaction is for {to_checksum_address('0x' + '99' * 20)} to sign, "
+                                   f"but the unlocked key is {account.address}")
+
+
+# ------------------------------------------------------------------ the browser build
+
+
+def test_browser_bundle_runs_in_chromium():
+    """dist/elicense.js (what the pages bundle) in a real browser: no Node globals (Buffer, process)
+    are missing, localStorage and canvas work, and its signatures verify in Python."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if chromium is None:
+        pytest.skip("no Chromium on this machine")
+    holder = Account.create()
+    doc = document(holder.address)
+    reg = registry()
+    options = {"chainId": CHAIN_ID, "registry": reg.address, "licenceId": "0x" + "11" * 32, "agency": "UNI",
+               "document": doc.to_json(), "fields": ["name"], "now": NOW}
+    ciphertext = "0x" + crypto.encrypt(crypto.public_key(holder), doc.to_bytes()).hex()
+    keystore = json.dumps(Account.encrypt(holder.key, "pw", kdf="scrypt", iterations=2**4))
+    files = {"/dist/elicense.js": ((FRONTEND / "dist" / "elicense.js").read_text(), "text/javascript"),
+             "/": ("<!doctype html><title>elicense</title>", "text/html")}
+
+    def serve(route):  # an origin of its own (localStorage needs one) without a port
+        body, content_type = files[route.request.url.removeprefix("http://elicense.test")]
+        route.fulfill(body=body, content_type=content_type)
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.route("http://elicense.test/**", serve)
+            page.goto("http://elicense.test/")
+            result = page.evaluate("""async ([keystore, ciphertext, options]) => {
+              const L = await import("/dist/elicense.js");
+              L.saveKeystore("holder", keystore);
+              const wallet = await L.decryptKeystore(L.getKeystore("holder"), "pw");
+              const doc = L.decryptLicence(wallet.privateKey, ciphertext);
+              const presentation = await L.createPresentation(wallet, { ...options, document: doc });
+              const text = L.encodeQr(presentation, 42);
+              const canvas = document.createElement("canvas");
+              await L.qrToCanvas(canvas, text);
+              const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+              return { list: L.listKeystores(), dataHash: L.dataHash(doc), presentation, text,
+                       scanned: L.scanImageData(pixels), buffer: typeof Buffer, process: typeof process };
+            }""", [keystore, ciphertext, options])
+        finally:
+            browser.close()
+    assert result["list"] == [{"name": "holder", "address": holder.address}]
+    assert result["dataHash"] == "0x" + doc.data_hash.hex()
+    p = Presentation.parse(result["presentation"])
+    message = reg.typed_presentation(*p.signed_tuple())
+    assert Account.recover_message(encode_typed_data(full_message=message), signature=p.signature) == holder.address
+    assert result["scanned"] == result["text"] == qr.encode(p, issued_block=42)
+    assert (result["buffer"], result["process"]) == ("undefined", "undefined")
