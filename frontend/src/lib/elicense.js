@@ -1,0 +1,16 @@
+// The browser-side library of the elicense pages: licence data byte-compatible with the Python
+// package, keys and keystores, presentations and their QR codes, and the server's API.
+
+export { canonical } from "./canonical.js";
+export { compareCodePoints, fromHex, toHex } from "./bytes.js";
+export {
+  commitment, dataHash, disclose, disclosedNamesHash, disclosureHash, fieldLeaf, fieldSalt, licenceIdOf,
+} from "./licence.js";
+export {
+  createWallet, decryptKeystore, decryptLicence, encryptKeystore, encryptTo, parseKeystore, publicKeyOf,
+} from "./keys.js";
+export { getKeystore, listKeystores, removeKeystore, saveKeystore } from "./shelf.js";
+export { PRESENTATION_TYPES, createPresentation, presentationDomain } from "./presentation.js";
+export { b45decode, b45encode } from "./base45.js";
+export { decodeQr, encodeQr, isCompactQr, qrDataUrl, qrToCanvas, qrVersion, scanImageData } from "./qr.js";
+export { api, perform, signAndSubmit, signPending } from "./api.js";

@@ -1,0 +1,464 @@
+// Agency console: the agency signer's key is unlocked here; the server prepares each transaction
+// (issue, batch, renew, suspend, reinstate, revoke) and this page signs it.
+
+import {
+  $, byTestId, clearError, confirmDialog, dateToUnix, el, formatGas, formatTime, h, hashCode, initPage, keyPanel,
+  listOf, perform, run, sameAddress, shortHex, showError, statusBadge, uid,
+} from "./common.js";
+
+const CHUNK = 100; // licences per batch transaction
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+initPage();
+
+const agencySection = $("#agency");
+const issueSection = $("#issue");
+const batchSection = $("#batch");
+const issuedSection = $("#issued");
+
+let agencies = []; // the agencies this key signs for
+let agency = null; // the one chosen
+
+const keys = keyPanel($("#key-panel"), {
+  who: "agency signer",
+  onUnlock: (wallet) => run(null, "Finding your agency…", () => loadAgencies(wallet)),
+  onLock: () => hideAll(),
+});
+
+function hideAll() {
+  agency = null;
+  agencies = [];
+  for (const section of [agencySection, issueSection, batchSection, issuedSection]) section.hidden = true;
+}
+
+// ---------------------------------------------------------------- the agency
+
+function signerAddress(signer) {
+  return typeof signer === "string" ? signer : signer?.address;
+}
+
+async function loadAgencies(wallet) {
+  const answer = await el.api("/api/agencies");
+  if (keys.wallet !== wallet) return;
+  agencies = listOf(answer, "agencies").filter((a) => (a.signers || []).some((s) => sameAddress(signerAddress(s), wallet.address)));
+  if (agencies.length === 0) {
+    hideAll();
+    throw new Error(`this key (${wallet.address}) is not a signer of any accredited agency`);
+  }
+  const choice = byTestId("agency-choice");
+  const select = byTestId("agency-select");
+  choice.hidden = agencies.length < 2;
+  select.replaceChildren(...agencies.map((a) => h("option", { value: a.code }, `${a.name} (${a.code})`)));
+  select.onchange = () => selectAgency(agencies.find((a) => a.code === select.value));
+  await selectAgency(agencies[0]);
+}
+
+function typeLabel(type) {
+  return String(type).replace(/-/g, " ");
+}
+
+function fillTypes(select, types) {
+  const previous = select.value;
+  select.replaceChildren(...types.map((t) => h("option", { value: String(t) }, typeLabel(t))));
+  if (types.map(String).includes(previous)) select.value = previous;
+}
+
+async function selectAgency(chosen) {
+  agency = chosen;
+  const types = agency.types || [];
+  byTestId("agency-code").textContent = agency.code;
+  byTestId("agency-name").textContent = agency.name ?? "";
+  byTestId("agency-types").textContent = types.length ? types.map(typeLabel).join(", ") : "none";
+  const active = agency.active ?? agency.status === "active";
+  const status = byTestId("agency-status");
+  status.replaceChildren(
+    active ? "active" : h("span", { class: "notice warn" }, `${agency.status ?? "not active"}: the agency cannot issue until it is reinstated`),
+    agency.parent ? ` (accredited under ${agency.parent})` : "",
+  );
+  fillTypes(byTestId("issue-type"), types);
+  fillTypes(byTestId("batch-type"), types);
+  for (const section of [agencySection, issueSection, batchSection, issuedSection]) section.hidden = false;
+  await loadIssued();
+}
+
+function requireReady() {
+  const wallet = keys.wallet;
+  if (!wallet) throw new Error("unlock the agency signer's key first");
+  if (!agency) throw new Error("this key signs for no agency");
+  return wallet;
+}
+
+// ---------------------------------------------------------------- field rows
+
+/** Editable name/value rows; testids `${prefix}field-name`, `${prefix}field-value`, `${prefix}field-remove`. */
+function fieldRows(container, addButton, prefix = "") {
+  function addRow(name = "", value = "") {
+    const nameInput = h("input", { type: "text", autocomplete: "off", spellcheck: "false", value: name, placeholder: "name", "data-testid": `${prefix}field-name` });
+    const valueInput = h("input", { type: "text", autocomplete: "off", value, placeholder: "value", "data-testid": `${prefix}field-value` });
+    const remove = h("button", { type: "button", class: "secondary small", "data-testid": `${prefix}field-remove` }, "Remove");
+    const row = h("div", { class: "field-row", "data-testid": `${prefix}field-row` }, nameInput, valueInput, remove);
+    const n = container.children.length + 1;
+    nameInput.setAttribute("aria-label", `Field ${n} name`);
+    valueInput.setAttribute("aria-label", `Field ${n} value`);
+    remove.setAttribute("aria-label", `Remove field ${n}`);
+    remove.addEventListener("click", () => {
+      if (container.children.length > 1) row.remove();
+      else {
+        nameInput.value = "";
+        valueInput.value = "";
+      }
+    });
+    container.append(row);
+    return nameInput;
+  }
+  addButton.addEventListener("click", () => addRow().focus());
+  if (container.children.length === 0) addRow();
+  return {
+    addRow,
+    collect() {
+      const fields = {};
+      [...container.children].forEach((row, i) => {
+        const [nameInput, valueInput] = row.querySelectorAll("input");
+        const name = nameInput.value.trim();
+        const value = valueInput.value;
+        if (!name && !value.trim()) return;
+        if (!name) throw new Error(`field ${i + 1} has a value but no name`);
+        if (name.length > 64) throw new Error(`field name "${name.slice(0, 20)}…" is longer than 64 characters`);
+        if (Object.hasOwn(fields, name)) throw new Error(`the field "${name}" appears twice`);
+        fields[name] = value;
+      });
+      if (Object.keys(fields).length === 0) throw new Error("a licence needs at least one field (name and value)");
+      return fields;
+    },
+    clearValues() {
+      container.querySelectorAll(`[data-testid="${prefix}field-value"]`).forEach((input) => {
+        input.value = "";
+      });
+    },
+  };
+}
+
+function validity(fromInput, untilInput) {
+  const validFrom = dateToUnix(fromInput.value);
+  const validUntil = dateToUnix(untilInput.value);
+  if (validFrom !== undefined && validUntil !== undefined && validUntil <= validFrom) {
+    throw new Error("“valid until” must be after “valid from”");
+  }
+  const out = {};
+  if (validFrom !== undefined) out.valid_from = validFrom;
+  if (validUntil !== undefined) out.valid_until = validUntil;
+  return out;
+}
+
+// ---------------------------------------------------------------- issue one licence
+
+const issueForm = byTestId("issue-form");
+const issueButton = byTestId("issue-button");
+const issueFields = fieldRows(byTestId("field-rows"), byTestId("add-field"));
+
+issueForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  run(issueButton, "Issuing the licence…", async (busy) => {
+    const wallet = requireReady();
+    const type = byTestId("issue-type").value;
+    if (!type) throw new Error("choose a licence type");
+    const holder = byTestId("issue-holder").value.trim();
+    if (!ADDRESS.test(holder)) throw new Error(`malformed holder address "${holder}": expected 0x followed by 40 hex digits`);
+    const body = {
+      signer: wallet.address,
+      type,
+      agency: agency.code,
+      holder,
+      fields: issueFields.collect(),
+      ...validity(byTestId("issue-valid-from"), byTestId("issue-valid-until")),
+    };
+    byTestId("issue-result").hidden = true;
+    const { prepared, receipt } = await perform(wallet, "/api/licences", body, busy);
+    byTestId("issued-licence-id").textContent = receipt?.summary?.licence_id ?? prepared?.licence_id ?? "";
+    byTestId("issued-tx").textContent = receipt?.tx_hash ?? "";
+    byTestId("issued-block").textContent = String(receipt?.block_number ?? "");
+    byTestId("issued-gas").textContent = formatGas(receipt?.gas_used);
+    byTestId("issue-result").hidden = false;
+    // ready for the next one: same type and field names
+    byTestId("issue-holder").value = "";
+    issueFields.clearValues();
+    busy.update("Refreshing the list…");
+    await loadIssued();
+  });
+});
+
+// ---------------------------------------------------------------- batch from a CSV file
+
+const csvInput = byTestId("csv-input");
+const batchForm = byTestId("batch-form");
+const batchButton = byTestId("batch-button");
+const batchSummary = byTestId("batch-summary");
+const batchRun = byTestId("batch-run");
+const batchProgress = byTestId("batch-progress");
+const batchStatus = byTestId("batch-status");
+const batchResults = byTestId("batch-results");
+
+let batch = null; // {file, rows, done, type}
+
+function resetBatch() {
+  batch = null;
+  batchButton.disabled = true;
+  batchButton.textContent = "Issue the batch";
+  batchSummary.textContent = "";
+  delete batchButton.dataset.done;
+  batchRun.hidden = true;
+  batchResults.replaceChildren();
+  batchStatus.textContent = "";
+}
+
+csvInput.addEventListener("change", () => {
+  resetBatch();
+  const file = csvInput.files && csvInput.files[0];
+  if (!file) return;
+  run(csvInput, `Reading ${file.name}…`, async () => {
+    const csv = await file.text();
+    const answer = await el.api("/api/batches/csv", { method: "POST", body: { csv } });
+    const rows = listOf(answer, "rows");
+    if (rows.length === 0) throw new Error(`${file.name} has no rows to issue`);
+    const names = [...new Set(rows.flatMap((r) => Object.keys(r.fields || {})))];
+    batch = { file: file.name, rows, done: 0 };
+    batchSummary.textContent = `${rows.length} licence${rows.length === 1 ? "" : "s"} read from ${file.name}` +
+      (names.length ? ` (fields: ${names.join(", ")})` : "") +
+      `; ${Math.ceil(rows.length / CHUNK)} transaction${rows.length > CHUNK ? "s" : ""} of at most ${CHUNK}.`;
+    batchButton.textContent = `Issue ${rows.length} licence${rows.length === 1 ? "" : "s"}`;
+    batchButton.disabled = false;
+    batchRun.hidden = true;
+    batchResults.replaceChildren();
+  });
+});
+
+function showBatchProgress() {
+  const total = batch.rows.length;
+  batchProgress.max = total;
+  batchProgress.value = batch.done;
+  batchProgress.textContent = `${batch.done} of ${total}`;
+  batchStatus.textContent = `${batch.done} of ${total} issued`;
+}
+
+batchForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!batch) return showError("choose a CSV file first");
+  run([batchButton, csvInput], "Issuing the batch…", async (busy) => {
+    const wallet = requireReady();
+    const type = byTestId("batch-type").value;
+    if (!type) throw new Error("choose a licence type");
+    if (batch.done > 0 && batch.type !== type) throw new Error(`this batch was started as ${batch.type}; choose that type to continue it`);
+    batch.type = type;
+    batchRun.hidden = false;
+    if (batch.done === 0) batchResults.replaceChildren();
+    showBatchProgress();
+    const total = batch.rows.length;
+    try {
+      while (batch.done < total) {
+        const start = batch.done;
+        const chunk = batch.rows.slice(start, start + CHUNK);
+        const label = `rows ${start + 1}–${start + chunk.length}`;
+        busy.update(`Issuing ${label} of ${total}…`, start / total);
+        const { prepared, receipt } = await perform(
+          wallet,
+          "/api/batches",
+          { signer: wallet.address, type, agency: agency.code, rows: chunk },
+          { update: (text) => busy.update(`${label}: ${text}`, start / total) },
+        );
+        batch.done = start + chunk.length;
+        showBatchProgress();
+        const root = receipt?.summary?.root ?? prepared?.root ?? "";
+        batchResults.append(
+          h(
+            "li",
+            { "data-testid": "batch-chunk", "data-root": root, "data-tx": receipt?.tx_hash ?? "" },
+            `${label[0].toUpperCase()}${label.slice(1)}: root `,
+            hashCode(root),
+            ", transaction ",
+            hashCode(receipt?.tx_hash ?? ""),
+            ` (block ${receipt?.block_number ?? "?"}), ${formatGas(receipt?.gas_used)} gas`,
+            chunk.length ? `, ${formatGas(Math.round(Number(receipt?.gas_used) / chunk.length))} gas per licence` : "",
+          ),
+        );
+      }
+      batchStatus.textContent = `${total} of ${total} issued`;
+      batchButton.textContent = "Batch issued";
+      batchButton.dataset.done = "true";
+      busy.update("Refreshing the list…", 1);
+      await loadIssued();
+    } catch (err) {
+      if (batch.done < total) {
+        batchStatus.textContent = `${batch.done} of ${total} issued; stopped at row ${batch.done + 1}.`;
+        batchButton.textContent = `Continue from row ${batch.done + 1}`;
+      }
+      throw err;
+    }
+  }).then(() => {
+    batchButton.disabled = !batch || batch.done >= batch.rows.length;
+  });
+});
+
+// ---------------------------------------------------------------- what the agency issued
+
+const issuedBody = $("tbody", byTestId("issued-table"));
+const issuedEmpty = byTestId("issued-empty");
+const renewPanel = h("div", { class: "panel", "data-testid": "renew-panel", hidden: true });
+const renewedNote = h("p", { class: "notice ok", "data-testid": "renew-result", hidden: true });
+issuedSection.insertBefore(renewedNote, issuedEmpty);
+issuedSection.insertBefore(renewPanel, issuedEmpty);
+
+byTestId("issued-refresh").addEventListener("click", (event) => {
+  run(event.currentTarget, "Loading what the agency issued…", () => loadIssued());
+});
+
+async function loadIssued() {
+  if (!agency) return;
+  const code = agency.code;
+  const answer = await el.api(`/api/agencies/${encodeURIComponent(code)}/licences`);
+  if (!agency || agency.code !== code) return;
+  const items = listOf(answer, "licences");
+  issuedBody.replaceChildren(...items.map(issuedRow));
+  issuedEmpty.hidden = items.length > 0;
+}
+
+const CAN = {
+  renew: (s) => !["revoked", "renewed", "record-closed"].includes(s),
+  suspend: (s) => s === "active" || s === "not-yet-valid",
+  reinstate: (s) => s === "suspended",
+  revoke: (s) => !["revoked", "record-closed"].includes(s),
+};
+
+function cell(label, ...children) {
+  return h("td", { "data-label": label }, h("div", {}, ...children));
+}
+
+function issuedRow(item) {
+  const status = item.status || "none";
+  const id = item.licence_id;
+  const button = (action, text, cls) =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: `small ${cls}`,
+        "data-testid": action,
+        "data-licence-id": id,
+        disabled: !CAN[action](status),
+        "aria-label": `${text} licence ${shortHex(id, 10)}`,
+        onclick: (event) => rowAction(action, item, event.currentTarget),
+      },
+      text,
+    );
+  return h(
+    "tr",
+    { "data-testid": "issued-row", "data-licence-id": id, "data-status": status, "data-batch": item.batch_root ? "true" : "false" },
+    cell("Licence", hashCode(id)),
+    cell("Type", typeLabel(item.type ?? item.cert_type)),
+    cell("Holder", h("code", { title: item.holder }, shortHex(item.holder, 8))),
+    cell("Status", statusBadge(status)),
+    cell("Valid", `${formatTime(item.valid_from, { zero: "issuance" })} – ${formatTime(item.valid_until)}`),
+    cell(
+      "Transaction",
+      `block ${item.block_number ?? "?"} `,
+      item.tx_hash ? hashCode(item.tx_hash) : "",
+      item.batch_root ? [h("br"), "batch ", hashCode(item.batch_root)] : "",
+    ),
+    cell(
+      "Actions",
+      h(
+        "div",
+        { class: "row-actions" },
+        button("renew", "Renew", "secondary"),
+        button("suspend", "Suspend", "secondary"),
+        button("reinstate", "Reinstate", "secondary"),
+        button("revoke", "Revoke", "danger"),
+      ),
+    ),
+  );
+}
+
+const QUESTIONS = {
+  suspend: ["Suspend this licence?", "Inspectors will see it as suspended until it is reinstated.", "Suspend"],
+  reinstate: ["Reinstate this licence?", "It becomes valid again (within its dates).", "Reinstate"],
+  revoke: ["Revoke this licence?", "A revoked licence can never be valid again, nor be renewed.", "Revoke"],
+};
+
+async function rowAction(action, item, button) {
+  clearError();
+  if (action === "renew") {
+    openRenew(item);
+    return;
+  }
+  const [title, text, yes] = QUESTIONS[action];
+  const sure = await confirmDialog(title, `Licence ${item.licence_id} (${typeLabel(item.type ?? item.cert_type)}, holder ${item.holder}). ${text}`, yes, action === "revoke");
+  if (!sure) return;
+  await run(button, `${yes.replace(/e$/, "")}ing the licence…`, async (busy) => {
+    const wallet = requireReady();
+    await perform(
+      wallet,
+      `/api/licences/${item.licence_id}/${action}`,
+      { signer: wallet.address, type: item.type ?? item.cert_type, reason: 0 },
+      busy,
+    );
+  });
+  await run(null, "Refreshing the list…", () => loadIssued());
+}
+
+function openRenew(item) {
+  const titleId = uid("renew");
+  const form = h("form", { "data-testid": "renew-form", "data-licence-id": item.licence_id, "aria-labelledby": titleId });
+  const rows = h("div", { class: "field-rows", "data-testid": "renew-field-rows" });
+  const add = h("button", { type: "button", class: "secondary small", "data-testid": "renew-add-field" }, "Add a field");
+  const from = h("input", { type: "date", "data-testid": "renew-valid-from" });
+  const until = h("input", { type: "date", "data-testid": "renew-valid-until" });
+  from.id = uid("rf");
+  until.id = uid("ru");
+  const submit = h("button", { type: "submit", "data-testid": "renew-submit" }, "Renew licence");
+  const cancel = h("button", { type: "button", class: "secondary", "data-testid": "renew-cancel" }, "Cancel");
+  form.append(
+    h("h3", { id: titleId, style: "margin-top: 0" }, "Renew licence ", hashCode(item.licence_id)),
+    h(
+      "p",
+      { class: "hint" },
+      `A new ${typeLabel(item.type ?? item.cert_type)} licence for ${item.holder} replaces this one (which becomes “renewed”). ` +
+        "The agency does not keep the old field values (only the holder can read them): enter every field of the new licence.",
+    ),
+    h("fieldset", {}, h("legend", {}, "Fields"), rows, add),
+    h(
+      "div",
+      { class: "form-row" },
+      h("div", {}, h("label", { for: from.id }, "Valid from (optional)"), from),
+      h("div", {}, h("label", { for: until.id }, "Valid until (optional)"), until),
+    ),
+    h("div", { class: "actions" }, submit, cancel),
+  );
+  const fields = fieldRows(rows, add, "renew-");
+  renewPanel.replaceChildren(form);
+  renewPanel.hidden = false;
+  renewedNote.hidden = true;
+  cancel.addEventListener("click", () => {
+    renewPanel.hidden = true;
+    renewPanel.replaceChildren();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(submit, "Renewing the licence…", async (busy) => {
+      const wallet = requireReady();
+      const body = { signer: wallet.address, type: item.type ?? item.cert_type, fields: fields.collect(), ...validity(from, until) };
+      const { prepared, receipt } = await perform(wallet, `/api/licences/${item.licence_id}/renew`, body, busy);
+      const newId = receipt?.summary?.licence_id ?? prepared?.licence_id ?? "";
+      renewPanel.hidden = true;
+      renewPanel.replaceChildren();
+      renewedNote.replaceChildren(
+        "Renewed: the new licence is ",
+        h("code", { "data-testid": "renewed-licence-id" }, newId),
+        ` (transaction ${shortHex(receipt?.tx_hash ?? "", 12)}, block ${receipt?.block_number ?? "?"}).`,
+      );
+      renewedNote.hidden = false;
+      busy.update("Refreshing the list…");
+      await loadIssued();
+    });
+  });
+  renewPanel.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  form.querySelector("input").focus();
+}
