@@ -318,3 +318,48 @@ def test_the_landing_page_links_every_page(open_page):
     for name in ("wallet", "inspect", "agency"):
         expect(tid(page, f"link-{name}")).to_have_attribute("href", __import__("re").compile(name))
     shot(page, "index")
+
+
+# ---------------------------------------------------------------------- camera
+
+
+def _y4m(png: Path, out: Path, frames: int = 20) -> Path:
+    """A video file of the QR image for Chromium's fake camera (YUV4MPEG2, 4:2:0)."""
+    image = Image.open(png).convert("RGB")
+    size = 640
+    canvas = Image.new("RGB", (size, size), "white")
+    image.thumbnail((size - 80, size - 80))
+    canvas.paste(image, ((size - image.width) // 2, (size - image.height) // 2))
+    y, cb, cr = canvas.convert("YCbCr").split()
+    half = (size // 2, size // 2)
+    frame = b"FRAME\n" + y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    out.write_bytes(f"YUV4MPEG2 W{size} H{size} F10:1 Ip A1:1 C420jpeg\n".encode() + frame * frames)
+    return out
+
+
+def test_the_inspector_scans_with_the_camera(server, shown, tmp_path):
+    import segno
+
+    holder, queried, make = shown
+    text = make(fields=["degree"])
+    segno.make(text, error="m").save(str(tmp_path / "code.png"), scale=6, border=4)
+    video = _y4m(tmp_path / "code.png", tmp_path / "camera.y4m")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS + [
+            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}"])
+        try:
+            context = chromium.new_context(base_url=server.url)
+            context.grant_permissions(["camera"])
+            page = context.new_page()
+            errors = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto("/inspect.html")
+            tid(page, "record-checkbox").set_checked(False)
+            tid(page, "camera-button").click()
+            expect(tid(page, "verdict-banner")).to_have_text("VALID", timeout=30_000)
+            expect(tid(page, "payload-input")).to_have_value(text)
+            expect(tid(page, "fields-table")).to_contain_text("MSc")
+            assert not errors, errors
+        finally:
+            chromium.close()
