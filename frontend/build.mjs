@@ -12,7 +12,8 @@ const root = dirname(fileURLToPath(import.meta.url));
 const dist = join(root, "dist");
 const library = join(root, "src", "lib", "elicense.js");
 const pagesDir = join(root, "src", "pages");
-const pageFiles = existsSync(pagesDir) ? readdirSync(pagesDir).filter((f) => f.endsWith(".js")) : [];
+// common.js is shared by the pages, not a page of its own
+const pageFiles = existsSync(pagesDir) ? readdirSync(pagesDir).filter((f) => f.endsWith(".js") && f !== "common.js") : [];
 const pageEntries = Object.fromEntries(pageFiles.map((f) => [f.slice(0, -".js".length), join(pagesDir, f)]));
 
 const browser = {

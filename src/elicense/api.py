@@ -33,7 +33,7 @@ from .chain import ExternalSigner, SignatureRequired
 from .client import Client, QueriedLicence
 from .errors import (Conflict, DecryptionError, ElicenseError, InvalidInput, KeystoreError, NodeUnreachable, NotAllowed,
                      NotDeployed, NotFound)
-from .verify import REASONS, parse, record_inspection
+from .verify import REASONS, licence_agency, parse, presented_licence, record_inspection
 
 log = logging.getLogger("elicense.api")
 
@@ -163,8 +163,10 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
                 operation()
             except SignatureRequired as needed:
                 pending = _pending(client, needed.tx)
+                if pending["function"] not in final:  # a step before the operation itself (a claim)
+                    return {"sign": pending, "then": "retry"}
                 extra = {k: (v(pending) if callable(v) else v) for k, v in extra.items()}
-                return {"sign": pending, "then": "done" if pending["function"] in final else "retry", **extra}
+                return {"sign": pending, "then": "done", **extra}
         raise Conflict("nothing to sign: the operation was already done")
 
     # ------------------------------------------------------------------ errors
@@ -330,11 +332,8 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
         if registry is None:
             raise InvalidInput(f"the presentation is for chain {p.chain_id}, which has no such licence registry here")
         data_hash, _ = disclosure_hash(p.disclosure)
-        info = registry.licence(registry.licence_id_of(data_hash))
-        if body.org is not None:
-            agency = types.org_code(body.org)
-        else:
-            agency = types.org_code(info.agency) if info is not None else bytes(32)
+        info = presented_licence(client, registry, p, data_hash)
+        agency = types.org_code(body.org) if body.org is not None else licence_agency(info)
         return prepare(lambda: record_inspection(c, p, p.holder, agency, data_hash), "check", "checkBatched")
 
     # ------------------------------------------------------------------ signed transactions

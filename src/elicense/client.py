@@ -213,6 +213,7 @@ class Client:
     def renew(self, cert_type, previous_id: str, fields: dict, *, valid_from: int | None = None,
               valid_until: int = types.FOREVER) -> IssuedLicence:
         registry = self.licences(cert_type)
+        self._claim_if_batched(cert_type, previous_id)  # a renewal marks the old licence: it must be stored
         info = self._licence_info(registry, previous_id)
         document, ciphertext, valid_from = self._prepare(registry, info.holder, info.agency, fields, valid_from, valid_until)
         self.ensure_mirrored(registry, accredited=self._signer().address)

@@ -108,6 +108,20 @@ def _batch(client, registry, batch: dict, data_hash: bytes) -> dict | None:
     return {"root": root, "block": issued.issued_block, "info": info}
 
 
+def licence_agency(info) -> bytes:
+    """The organisation code to check a licence against when the inspector names none: its own."""
+    return types.org_code(info.agency) if info is not None else bytes(32)
+
+
+def presented_licence(client, registry, p: Presentation, data_hash: bytes):
+    """The licence a presentation shows: stored on chain, or (not yet claimed) proven in a batch."""
+    info = registry.licence(registry.licence_id_of(data_hash))
+    if info is None and p.batch is not None:
+        found = _batch(client, registry, p.batch, data_hash)
+        info = found["info"] if found else None
+    return info
+
+
 def record_inspection(client, p: Presentation, holder: str, agency_code: bytes, data_hash: bytes):
     """API 3 on chain: the inspector's ``check`` transaction, which appends the outcome (failed ones
     too) to the holder's access log. Returns (result code, transaction)."""
@@ -272,7 +286,7 @@ def verify(client, presentation, *, holder: str | None = None, org_code: str | N
 
     # 7. the inspection recorded in the holder's access log
     if record:  # failed inspections too: the holder's access log keeps every attempt
-        expected = agency_code or (types.org_code(info.agency) if info is not None else bytes(32))
+        expected = agency_code or licence_agency(info)
         try:
             result, tx = record_inspection(client, p, holder, expected, data_hash)
         except ElicenseError as exc:

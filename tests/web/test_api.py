@@ -179,3 +179,19 @@ def test_unknown_things_are_json_404s(api):
     assert error_of(api.get("/api/no-such-route"), 404)
     assert "holder address" in error_of(api.get("/api/holders/0x12/licences"), 400)
     assert "organisation code" in error_of(api.get("/api/agencies/" + "X" * 40), 400)
+
+
+def test_a_batched_licence_is_recorded_against_its_agency_and_renewed_after_its_claim(api, client, agency, inspector):
+    owner = register(client, "holder")
+    rows = [{"holder": owner.address, "fields": {"degree": "BSc", "row": str(i)}} for i in range(2)]
+    api.perform(agency.signer, "/api/batches", {"signer": agency.signer.address, "type": "degree",
+                                                "agency": agency.code, "rows": rows})
+    first, second = sorted(client.licences_of(owner.address), key=lambda q: q.licence_id)
+    text = client.present_qr(owner, first)
+    _, receipt = api.perform(inspector, "/api/inspections", {"payload": text, "inspector": inspector.address})
+    assert receipt["summary"]["result"] == "valid"  # the batch's agency, not an empty code
+    body = {"signer": agency.signer.address, "type": "degree", "fields": {"degree": "MSc"}}
+    assert api.ok(api.post(f"/api/licences/{second.licence_id}/renew", body))["then"] == "retry"  # claim first
+    prepared, receipt = api.perform(agency.signer, f"/api/licences/{second.licence_id}/renew", body)
+    assert receipt["summary"]["renewal_of"] == second.licence_id
+    assert licence_of(api, owner, second.licence_id)["status"] == "renewed"

@@ -65,6 +65,7 @@ function fillTypes(select, types) {
 
 async function selectAgency(chosen) {
   agency = chosen;
+  shown = 0;
   const types = agency.types || [];
   byTestId("agency-code").textContent = agency.code;
   byTestId("agency-name").textContent = agency.name ?? "";
@@ -311,15 +312,47 @@ byTestId("issued-refresh").addEventListener("click", (event) => {
   run(event.currentTarget, "Loading what the agency issued…", () => loadIssued());
 });
 
+const PAGE = 200; // rows fetched at a time (newest first)
+const issuedCount = h("p", { class: "hint", "data-testid": "issued-count", hidden: true });
+const moreButton = h("button", { type: "button", class: "secondary", "data-testid": "issued-more", hidden: true }, "Show more");
+issuedSection.append(h("div", { class: "actions" }, moreButton), issuedCount);
+let shown = 0;
+
+async function fetchIssued(code, offset, limit) {
+  const answer = await el.api(`/api/agencies/${encodeURIComponent(code)}/licences?offset=${offset}&limit=${limit}`);
+  const items = listOf(answer, "licences");
+  const total = Number.isInteger(answer?.total) ? answer.total : offset + items.length;
+  return { items, total };
+}
+
+function showCount(total) {
+  issuedCount.hidden = total === 0;
+  issuedCount.textContent = shown < total ? `Showing the newest ${shown} of ${total}.` : `${total} licence${total === 1 ? "" : "s"}.`;
+  moreButton.hidden = shown >= total;
+}
+
+/** (Re)loads the table, keeping as many rows as were shown (at least one page). */
 async function loadIssued() {
   if (!agency) return;
   const code = agency.code;
-  const answer = await el.api(`/api/agencies/${encodeURIComponent(code)}/licences`);
+  const { items, total } = await fetchIssued(code, 0, Math.min(1000, Math.max(PAGE, shown)));
   if (!agency || agency.code !== code) return;
-  const items = listOf(answer, "licences");
   issuedBody.replaceChildren(...items.map(issuedRow));
+  shown = items.length;
   issuedEmpty.hidden = items.length > 0;
+  showCount(total);
 }
+
+moreButton.addEventListener("click", () => {
+  run(moreButton, "Loading more…", async () => {
+    const code = agency.code;
+    const { items, total } = await fetchIssued(code, shown, PAGE);
+    if (!agency || agency.code !== code) return;
+    issuedBody.append(...items.map(issuedRow));
+    shown += items.length;
+    showCount(total);
+  });
+});
 
 const CAN = {
   renew: (s) => !["revoked", "renewed", "record-closed"].includes(s),
