@@ -109,7 +109,7 @@ class Bundle:
         return None if index is None else self.entry(index)
 
     def entry(self, index: int) -> BatchEntry:
-        holder, data_hash, valid_from, valid_until, ciphertext_hash = self.tree.values()[index]
+        holder, data_hash, valid_from, valid_until, ciphertext_hash = self.tree.value(index)
         ciphertext = self.ciphertexts[index]
         if keccak(ciphertext) != bytes(ciphertext_hash):
             raise InvalidInput(f"ciphertext {index} of the bundle does not match its leaf")

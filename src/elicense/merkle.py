@@ -361,6 +361,12 @@ class StandardMerkleTree:
         """The values in the order given, normalised (checksummed addresses, bytes, ints)."""
         return [self._codec.present(v) for v in self._values]
 
+    def value(self, index: int) -> tuple:
+        """One value, normalised as :meth:`values` gives it, without presenting all the others."""
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self._values):
+            raise IndexError(f"value index {index!r} out of range for a tree of {len(self._values)} values")
+        return self._codec.present(self._values[index])
+
     @staticmethod
     def verify(root: bytes | str, leaf_encoding: Sequence[str], value: Sequence[Any],
                proof: Sequence[bytes | str]) -> bool:

@@ -29,13 +29,18 @@ PASSWORD = "a long wallet password"
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
     if not Path("/usr/bin/chromium").exists():
         pytest.fail("Debian's chromium is missing: `make setup` installs it (apt-get install chromium)")
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
@@ -337,29 +342,28 @@ def _y4m(png: Path, out: Path, frames: int = 20) -> Path:
     return out
 
 
-def test_the_inspector_scans_with_the_camera(server, shown, tmp_path):
+def test_the_inspector_scans_with_the_camera(playwright, server, shown, tmp_path):
     import segno
 
     holder, queried, make = shown
     text = make(fields=["degree"])
     segno.make(text, error="m").save(str(tmp_path / "code.png"), scale=6, border=4)
     video = _y4m(tmp_path / "code.png", tmp_path / "camera.y4m")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS + [
-            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}"])
-        try:
-            context = chromium.new_context(base_url=server.url)
-            context.grant_permissions(["camera"])
-            page = context.new_page()
-            errors = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto("/inspect.html")
-            tid(page, "record-checkbox").set_checked(False)
-            tid(page, "camera-button").click()
-            expect(tid(page, "verdict-banner")).to_have_text("VALID", timeout=30_000)
-            expect(tid(page, "payload-input")).to_have_value(text)
-            expect(tid(page, "fields-table")).to_contain_text("MSc")
-            assert not errors, errors
-        finally:
-            chromium.close()
+    chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS + [
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])  # a camera that films the QR code
+    try:
+        context = chromium.new_context(base_url=server.url)
+        context.grant_permissions(["camera"])
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto("/inspect.html")
+        tid(page, "record-checkbox").set_checked(False)
+        tid(page, "camera-button").click()
+        expect(tid(page, "verdict-banner")).to_have_text("VALID", timeout=30_000)
+        expect(tid(page, "payload-input")).to_have_value(text)
+        expect(tid(page, "fields-table")).to_contain_text("MSc")
+        assert not errors, errors
+    finally:
+        chromium.close()
