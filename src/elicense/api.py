@@ -393,13 +393,9 @@ def _agency(a) -> dict:
 
 def _licence(client: Client, q: QueriedLicence, ciphertext: bool = True) -> dict:
     registry = client.licences(q.cert_type)
-    names = client._cache.setdefault("agency-names", {})
-    if q.agency not in names:
-        found = client.issuers.agency(q.agency)
-        names[q.agency] = found.name if found else None
     data = {
         "licence_id": q.licence_id, "cert_type": q.cert_type, "type": types.CERT_TYPE_NAMES[q.cert_type],
-        "agency": q.agency, "agency_name": names[q.agency], "holder": q.holder, "data_hash": q.data_hash,
+        "agency": q.agency, "agency_name": client.agency_name(q.agency), "holder": q.holder, "data_hash": q.data_hash,
         "valid_from": q.valid_from, "valid_until": q.valid_until, "previous": q.previous, "status": q.status,
         "tx_hash": q.tx_hash, "block_number": q.block_number, "chain_id": registry.chain.chain_id,
         "registry": registry.address, "batch": q.batch, "batch_root": q.batch["root"] if q.batch else None,

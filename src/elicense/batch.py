@@ -269,7 +269,7 @@ def issue_csv(client, path: Path | str, cert_type, org_code: str, chunk: int = D
         return CsvResult(len(rows), -(-len(rows) // chunk), 0, 0, 0, str(record.path), _roots(record))
     client.check_batch_issuer(registry, org_code)
     keys = client.holder_keys()
-    now = registry.chain.w3.eth.get_block("latest")["timestamp"]
+    now = registry.chain.timestamp()
     check_rows(rows, keys, now)
     if progress:
         progress(len(rows) - sum(min(chunk, len(rows) - i) for i in pending))

@@ -117,6 +117,17 @@ class Chain:
         except (requests.exceptions.RequestException, OSError):
             raise NodeUnreachable(f"the node at {self.url} stopped answering") from None
 
+    def timestamp(self, block: int | str = "latest") -> int:
+        """A block's timestamp (the chain's clock): one request, without web3's block formatting."""
+        tag = block if isinstance(block, str) else hex(block)
+        try:
+            response = self.w3.provider.make_request("eth_getBlockByNumber", [tag, False])
+        except (requests.exceptions.RequestException, OSError):
+            raise NodeUnreachable(f"the node at {self.url} stopped answering") from None
+        if not isinstance(response, dict) or not isinstance(response.get("result"), dict):
+            raise NodeUnreachable(f"the node at {self.url} has no block {block}")
+        return int(response["result"]["timestamp"], 16)
+
     def _fast_call(self, fn):
         try:
             response = self.w3.provider.make_request(

@@ -130,6 +130,16 @@ class Client:
             raise NotDeployed(f"no {types.CERT_TYPE_NAMES[number]} registry is deployed {where}")
         return LicenceRegistry(topology.chain(name), address, number)
 
+    def agency_name(self, code: str) -> str | None:
+        """An agency's registered name (names never change once registered: kept after the first read)."""
+        names = self._cache.setdefault("agency-names", {})
+        if code not in names:
+            found = self.issuers.agency(code)
+            if found is None:
+                return None
+            names[code] = found.name
+        return names[code]
+
     def registries(self) -> list[LicenceRegistry]:
         """Every licence registry of the topology, by certificate type."""
         topology = self.topology
@@ -232,7 +242,7 @@ class Client:
             raise InvalidInput("a batch needs at least one licence")
         self.check_batch_issuer(registry, org_code)
         keys = self.holder_keys()
-        now = registry.chain.w3.eth.get_block("latest")["timestamp"]
+        now = registry.chain.timestamp()
         check_rows(rows, keys, now)
         root, bundle_hash = store_bundle(self.store, registry, org_code, rows, keys, now)
         return registry.issue_batch(self._signer(), root, len(rows), bundle_hash)
@@ -263,7 +273,7 @@ class Client:
 
     def _prepare(self, registry, holder, org_code, fields, valid_from, valid_until):
         if valid_from is None:
-            valid_from = registry.chain.w3.eth.get_block("latest")["timestamp"]
+            valid_from = registry.chain.timestamp()
         for name, value in (("valid-from", valid_from), ("valid-until", valid_until)):
             if not isinstance(value, int) or not 0 <= value <= types.FOREVER:
                 raise InvalidInput(f"{name} must be a unix time between 0 and {types.FOREVER}, got {value!r}")
@@ -465,7 +475,7 @@ class Client:
 
         document = licence.decrypt(holder_account.key)
         registry = self.licences(licence.cert_type)
-        now = registry.chain.w3.eth.get_block("latest")["timestamp"]
+        now = registry.chain.timestamp()
         return presentation.create(
             registry, holder_account, licence.licence_id, licence.agency, document, fields,
             ttl or presentation.DEFAULT_TTL, now=max(now, int(time.time())), batch=licence.batch,

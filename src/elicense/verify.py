@@ -209,7 +209,7 @@ def verify(client, presentation, *, holder: str | None = None, org_code: str | N
 
     # 2. holder signature and freshness (also enforced on chain when recorded)
     licence_id, disclosure, not_after, nonce = p.signed_tuple()
-    now = registry.chain.w3.eth.get_block("latest")["timestamp"]
+    now = registry.chain.timestamp()
     message = registry.typed_presentation(licence_id, disclosed_names_hash(p.disclosed_names), not_after, nonce)
     try:
         signer = Account.recover_message(encode_typed_data(full_message=message), signature=p.signature)
@@ -262,14 +262,14 @@ def verify(client, presentation, *, holder: str | None = None, org_code: str | N
                                   f"{where}, named by the presentation, did not issue this licence"))
                 return verdict
             anchor_kind, anchor_subject = KIND_LICENCE, types.bytes32(info.licence_id)
-        agency = client.issuers.agency(info.agency)
-        verdict.agency = {"code": info.agency, "name": agency.name if agency else None}
-        label = f"{agency.name} ({info.agency})" if agency else info.agency
+        name = client.agency_name(info.agency)
+        verdict.agency = {"code": info.agency, "name": name}
+        label = f"{name} ({info.agency})" if name else info.agency
         if client.on_main_chain(registry):
             accredited = client.issuers.was_accredited_at_block(info.agency, registry.cert_type, issued_block)
             when = f"block {issued_block}"
         else:  # another chain's block numbers mean nothing here: compare by time
-            issued_at = registry.chain.w3.eth.get_block(issued_block)["timestamp"]
+            issued_at = registry.chain.timestamp(issued_block)
             accredited = client.issuers.was_accredited_at_time(info.agency, registry.cert_type, issued_at)
             when = f"{_utc(issued_at)} (side-chain block {issued_block})"
         if agency_code is not None and info.agency != types.code_text(agency_code):

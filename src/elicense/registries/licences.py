@@ -165,7 +165,7 @@ class LicenceRegistry(Wrapper):
     def unclaimed_status(self, holder: str, valid_from: int, valid_until: int) -> str:
         """The status of a batched licence not yet claimed: nothing has changed it, so its validity and
         the holder's record decide (as the contract's status would once it is claimed)."""
-        now = self.chain.w3.eth.get_block("latest")["timestamp"]
+        now = self.chain.timestamp()
         if self.holder_record(holder).closed_at != 0:
             return "record-closed"
         if now >= valid_until:
