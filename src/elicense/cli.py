@@ -443,16 +443,22 @@ def licences(ctx, holder):
 @click.option("--ttl", type=click.IntRange(10, 3600), default=120, show_default=True, help="Seconds the presentation stays usable.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the presentation here [stdout].")
 @click.option("--qr", type=click.Path(dir_okay=False), help="Also write it as a QR code image (PNG or SVG).")
+@click.option("--compact", is_flag=True, help="Write the QR code's text (EL1:…) instead of JSON.")
 @pass_ctx
-def present(ctx, licence_id, fields, ttl, out, qr):
-    """Holder: sign a fresh presentation of LICENCE_ID (with --account, the holder's key)."""
+def present(ctx, licence_id, fields, ttl, out, qr, compact):
+    """Holder: sign a fresh presentation of LICENCE_ID (with --account, the holder's key); with --qr
+    also as the QR code a wallet shows (docs/presentation-format.md)."""
+    from . import qr as qr_format
+
     client = ctx.client
     holder = client._signer()
     found = next((item for item in client.licences_of(holder.address) if item.licence_id == licence_id.lower()), None)
     if found is None:
         raise ElicenseError(f"{holder.address} holds no licence {licence_id}")
     chosen = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
-    text = client.present(holder, found, chosen, ttl).dumps()
+    shown = client.present(holder, found, chosen, ttl)
+    code = qr_format.encode(shown, issued_block=found.block_number)
+    text = code if compact else shown.dumps()
     if out:
         Path(out).write_text(text)
     else:
@@ -460,7 +466,7 @@ def present(ctx, licence_id, fields, ttl, out, qr):
     if qr:
         import segno
 
-        segno.make(text, error="m").save(qr, scale=4)
+        segno.make(code, error="m", boost_error=False).save(qr, scale=6, border=4)
 
 
 @cli.command()

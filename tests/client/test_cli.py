@@ -208,6 +208,22 @@ def test_present_then_check_is_valid_and_a_replay_is_not(cli, issued, people, ag
     assert "verdict: INVALID" in replay.stdout and "already used" in replay.stdout
 
 
+def test_present_as_a_qr_code_is_read_back_and_checked(cli, issued, people, agency, tmp_path):
+    import zxingcpp
+    from PIL import Image
+
+    text, image = tmp_path / "code.txt", tmp_path / "code.png"
+    cli.run("present", issued["licence_id"], "--fields", "degree", "--compact", "--out", text, "--qr", image,
+            account="holder")
+    assert text.read_text().startswith("EL1:")
+    [found] = zxingcpp.read_barcodes(Image.open(image))
+    assert found.text == text.read_text()
+    (tmp_path / "scanned.txt").write_text(found.text)
+    valid = cli.run("check", people["holder"].address, "--org", agency[0], "--presentation", tmp_path / "scanned.txt",
+                    account="inspector", expect=0)
+    assert "verdict: VALID" in valid.stdout
+
+
 def test_revoke_makes_the_next_check_invalid(cli, people, agency, tmp_path):
     holder = people["holder"]
     c = Client.connect(cli.url, sender=people["signer"], deployments_dir=cli.deployments)
