@@ -87,6 +87,25 @@ _MESSAGES = {
     "MirrorProofInvalid": (InvalidInput, lambda a: "the Merkle proof does not lead to the anchored main-chain root"),
     "MirrorAlreadyProven": (Conflict, lambda a: f"{a[0]} is already proven against this root (replay)"),
     "OwnableUnauthorizedAccount": (NotAllowed, lambda a: f"{a[0]} is not the owner of this contract"),
+    "AssetUnknown": (NotFound, lambda a: f"there is no shared data asset {a[0]}"),
+    "AssetNotActive": (Conflict, lambda a: f"shared data asset {a[0]} was withdrawn; it no longer changes"),
+    "AssetDataTypeEmpty": (InvalidInput, lambda a: "the asset's data type is empty"),
+    "AssetHashAlgorithmInvalid": (
+        InvalidInput, lambda a: f"hash algorithm {a[0]} is not sha256, keccak256, sha3-256, blake2b-256 or sm3"
+    ),
+    "AssetContentEmpty": (InvalidInput, lambda a: "the asset needs a pointer (CID or URL), inline data, or both"),
+    "AssetPointerTooLong": (InvalidInput, lambda a: f"the pointer is {a[0]} bytes long; at most 128 are allowed"),
+    "AssetIntegrityHashEmpty": (InvalidInput, lambda a: "the asset's integrity hash is empty"),
+    "AssetAccessInfoTooLong": (InvalidInput, lambda a: f"the access information is {a[0]} bytes long; at most 1024 are allowed"),
+    "AssetInlineDataTooLong": (
+        InvalidInput, lambda a: f"the inline data is {a[0]} bytes long; at most 1024 are allowed (larger data goes off chain)"
+    ),
+    "AssetBatchInvalid": (InvalidInput, lambda a: f"an allow-list change takes 1 to 100 accounts, not {a[0]}"),
+    "AssetAccountZero": (InvalidInput, lambda a: f"account #{a[0]} of the allow-list batch is the zero address"),
+    "PaymentNothingOwed": (NotFound, lambda a: f"{a[0]} has no fees or refunds to withdraw"),
+    "PaymentRecipientZero": (InvalidInput, lambda a: "payments cannot be withdrawn to the zero address"),
+    "PaymentFailed": (Conflict, lambda a: f"sending {a[1]} wei to {a[0]} failed (it refuses ether); the credit is kept"),
+    "SharingRenounceDisabled": (NotAllowed, lambda a: "the data owner cannot renounce ownership; transfer it instead"),
 }
 
 
