@@ -19,7 +19,9 @@ from eth_account import Account
 from eth_account.typed_transactions import TypedTransaction
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
-from fastapi import Body, FastAPI, Query, Request
+from dataclasses import asdict
+
+from fastapi import FastAPI, Path as FPath, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -129,6 +131,14 @@ class InspectionIn(Strict):
     org: Code | None = None
 
 
+class ReadIn(Strict):
+    reader: Address
+    version: Annotated[int, Field(ge=0, lt=2**32)]
+    not_after: Annotated[int, Field(ge=0, lt=2**64)]
+    nonce: Annotated[str, Field(min_length=1, max_length=66)]
+    signature: Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class RawTxIn(Strict):
     chain_id: Annotated[int, Field(gt=0, lt=2**63)]
     raw: Annotated[str, Field(min_length=4, max_length=200_000, description="0x-prefixed signed transaction")]
@@ -137,7 +147,7 @@ class RawTxIn(Strict):
 # ---------------------------------------------------------------------- the application
 
 def create_app(client: Client, *, service: Any = None, faucet: bool = False, frontend: Path | None = FRONTEND,
-               static: dict[str, Path] | None = None) -> FastAPI:
+               static: dict[str, Path] | None = None, storage=None, gateway_log: Path | None = None) -> FastAPI:
     """``client``: the deployment to serve (its sender is ignored); ``service``: the account that pays
     for mirror proofs and the faucet; ``faucet``: fund new accounts (local chains only); ``static``:
     more folders to serve (URL prefix -> folder), such as the demo's sample keystores."""
@@ -335,6 +345,46 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
         info = presented_licence(client, registry, p, data_hash)
         agency = types.org_code(body.org) if body.org is not None else licence_agency(info)
         return prepare(lambda: record_inspection(c, p, p.holder, agency, data_hash), "check", "checkBatched")
+
+    # ------------------------------------------------------------------ shared data sets (gateway)
+
+    gateways: dict[tuple[int, str], Any] = {}
+
+    def gateway(contract: str):
+        from .sharing import Gateway, is_data_sharing
+        from .storage import open_store
+
+        address = types.address(contract, "data-sharing contract address")
+        key = (client.chain.chain_id, address)
+        if key not in gateways:
+            if not is_data_sharing(client.chain, address):
+                raise NotFound(f"{address} is not a DataSharing contract on chain {client.chain.chain_id}")
+            from .registries.sharing import DataSharing
+
+            log = (gateway_log or Path.home() / ".elicense" / "gateway") / f"{client.chain.chain_id}-{address}.jsonl"
+            gateways[key] = Gateway(DataSharing(client.chain, address), storage or open_store(), log)
+        return gateways[key]
+
+    @app.get("/api/sharing/{contract}/assets", summary="The directory of a data owner's shared assets, paged")
+    def sharing_directory(contract: str, offset: Annotated[int, Query(ge=0, lt=2**63)] = 0,
+                          limit: Annotated[int, Query(ge=1, le=100)] = 100):
+        sharing = gateway(contract).sharing
+        return {"owner": sharing.owner(), "total": sharing.count(),
+                "items": [_jsonable(asdict(e)) for e in sharing.directory(offset, limit)]}
+
+    @app.get("/api/sharing/{contract}/assets/{asset_id}", summary="One shared asset: header, metadata, counters")
+    def sharing_asset(contract: str, asset_id: Annotated[int, FPath(ge=0, lt=2**64)]):
+        asset = gateway(contract).sharing.asset(asset_id)
+        if asset is None:
+            raise NotFound(f"there is no shared data asset {asset_id}")
+        return _jsonable(asdict(asset))
+
+    @app.post("/api/sharing/{contract}/assets/{asset_id}/read",
+              summary="The gateway: an asset's sealed file for a fresh signed read request the contract admits",
+              response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}})
+    def sharing_read(contract: str, asset_id: Annotated[int, FPath(ge=0, lt=2**64)], body: ReadIn):
+        request = body.model_dump() | {"asset_id": asset_id}
+        return Response(gateway(contract).read(request), media_type="application/octet-stream")
 
     # ------------------------------------------------------------------ signed transactions
 

@@ -24,7 +24,7 @@ def load(name: str) -> dict:
     if not path.exists():
         raise NotDeployed(f"no build artifact for {name} at {path}; run `make build` (brownie compile) first")
     data = json.loads(path.read_text())
-    return {"abi": data["abi"], "bytecode": data.get("bytecode", "")}
+    return {"abi": data["abi"], "bytecode": data.get("bytecode", ""), "deployedBytecode": data.get("deployedBytecode", "")}
 
 
 # The deployable contracts; their ABIs include every custom error they can raise (inherited ones too).

@@ -40,6 +40,14 @@ def deploy(chain, owner) -> DataSharing:
     return DataSharing(chain, contract.address)
 
 
+def is_data_sharing(chain, address: str) -> bool:
+    """Whether ``address`` runs this project's DataSharing code (so a gateway never serves for a look-alike)."""
+    from . import artifacts
+
+    deployed = artifacts.load("DataSharing").get("deployedBytecode", "").removeprefix("0x")
+    return bool(deployed) and chain.w3.eth.get_code(address).hex().removeprefix("0x") == deployed
+
+
 def share(sharing: DataSharing, owner, storage, data: bytes, data_type: str, readers: dict[str, bytes],
           fee: int = 0) -> PublishedAsset:
     """Seals ``data`` for the owner and ``readers`` (address -> 64-byte public key), stores it off

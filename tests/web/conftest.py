@@ -103,8 +103,16 @@ def client(node, authorities, tmp_path_factory) -> Client:
 
 
 @pytest.fixture(scope="session")
-def server(client):
-    with Server(client, account_from_key(dev_key(SERVICE)), faucet=True) as running:
+def storage(tmp_path_factory):
+    from elicense.storage.embedded import EmbeddedStore
+
+    return EmbeddedStore(tmp_path_factory.mktemp("storage"))
+
+
+@pytest.fixture(scope="session")
+def server(client, storage, tmp_path_factory):
+    with Server(client, account_from_key(dev_key(SERVICE)), faucet=True, storage=storage,
+                gateway_log=tmp_path_factory.mktemp("gateway")) as running:
         yield running
 
 

@@ -195,3 +195,30 @@ def test_a_batched_licence_is_recorded_against_its_agency_and_renewed_after_its_
     prepared, receipt = api.perform(agency.signer, f"/api/licences/{second.licence_id}/renew", body)
     assert receipt["summary"]["renewal_of"] == second.licence_id
     assert licence_of(api, owner, second.licence_id)["status"] == "renewed"
+
+
+def test_the_gateway_serves_a_shared_file_only_to_an_admitted_reader(api, client, storage):
+    from elicense import sharing
+    from elicense.storage import envelope
+
+    owner, reader, stranger = register(client, "issuer"), register(client, "inspector"), register(client, "inspector")
+    contract = sharing.deploy(client.chain, owner)
+    published = sharing.share(contract, owner, storage, b"land parcels 2026" * 100, "land-register",
+                              {reader.address: crypto.public_key(reader)})
+    base = f"/api/sharing/{contract.address}/assets"
+    directory = api.ok(api.get(base))
+    assert directory["owner"] == owner.address and directory["total"] == 1
+    assert directory["items"][0]["data_type"] == "land-register"
+    assert api.ok(api.get(f"{base}/{published.asset_id}"))["pointer"] == published.pointer
+
+    contract.request_access(reader, published.asset_id, b"\x00" * 32)
+    request = sharing.sign_read(contract, reader, published.asset_id)
+    body = {k: v for k, v in request.items() if k != "asset_id"}
+    served = api.post(f"{base}/{published.asset_id}/read", body)
+    assert served.status_code == 200 and served.headers["content-type"] == "application/octet-stream"
+    assert envelope.open_envelope(served.content, reader.key) == b"land parcels 2026" * 100
+    assert "used already" in error_of(api.post(f"{base}/{published.asset_id}/read", body), 403)
+    other = {k: v for k, v in sharing.sign_read(contract, stranger, published.asset_id).items() if k != "asset_id"}
+    assert "is not on the allow-list" in error_of(api.post(f"{base}/{published.asset_id}/read", other), 403)
+    assert "not a DataSharing contract" in error_of(api.get(f"/api/sharing/{owner.address}/assets"), 404)
+    assert "no shared data asset 99" in error_of(api.get(f"{base}/99"), 404)
