@@ -81,7 +81,8 @@ def typed_read(sharing: DataSharing, asset_id: int, version: int, not_after: int
 def sign_read(sharing: DataSharing, reader, asset_id: int, *, ttl: int = 60, now: int | None = None) -> dict:
     """A reader's request for the current version of an asset's file, as the gateway takes it."""
     version = _asset(sharing, asset_id).version
-    not_after = int(now if now is not None else time.time()) + ttl
+    # the gateway judges freshness by the chain's clock, so the request is dated by it too
+    not_after = int(now if now is not None else max(sharing.chain.timestamp(), time.time())) + ttl
     nonce = os.urandom(32)
     signed = reader.sign_message(encode_typed_data(full_message=typed_read(sharing, asset_id, version, not_after, nonce)))
     return {"reader": reader.address, "asset_id": asset_id, "version": version, "not_after": not_after,
