@@ -28,7 +28,8 @@ def load(name: str) -> dict:
 
 
 # The deployable contracts; their ABIs include every custom error they can raise (inherited ones too).
-CONTRACTS = ("IdentityRegistry", "IssuerRegistry", "LicenseRegistry", "AnchorRegistry", "RegistryMirror", "DataSharing")
+CONTRACTS = ("IdentityRegistry", "IssuerRegistry", "LicenseRegistry", "AnchorRegistry", "RegistryMirror", "DataSharing",
+             "PersonalDataRegistry")
 
 
 def all_abis() -> list[list[dict]]:

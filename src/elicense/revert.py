@@ -11,6 +11,11 @@ from . import artifacts
 from .errors import Conflict, ElicenseError, InvalidInput, NotAllowed, NotFound
 from .types import CERT_TYPE_NAMES, code_text
 
+_ROLE_NAMES = {
+    b"\0" * 32: "admin", keccak(text="CONTROLLER_ROLE"): "data controller",
+    keccak(text="PROCESSOR_ROLE"): "data processor", keccak(text="SUPERVISOR_ROLE"): "supervisor",
+}
+REQUEST_STATUS = ["none", "pending", "granted", "denied"]
 STATUS_NAMES = ["none", "active", "suspended", "revoked", "renewed", "expired", "not yet valid", "under a closed record"]
 AGENCY_STATUS = ["unknown", "active", "suspended"]
 
@@ -87,6 +92,40 @@ _MESSAGES = {
     "MirrorProofInvalid": (InvalidInput, lambda a: "the Merkle proof does not lead to the anchored main-chain root"),
     "MirrorAlreadyProven": (Conflict, lambda a: f"{a[0]} is already proven against this root (replay)"),
     "OwnableUnauthorizedAccount": (NotAllowed, lambda a: f"{a[0]} is not the owner of this contract"),
+    "AccessControlUnauthorizedAccount": (
+        NotAllowed, lambda a: f"{a[0]} does not hold the {_ROLE_NAMES.get(bytes(a[1]), '0x' + bytes(a[1]).hex())} role"
+    ),
+    "AccessControlBadConfirmation": (InvalidInput, lambda a: "an account can renounce only its own roles"),
+    "PersonalDataPointerInvalid": (InvalidInput, lambda a: f"the file pointer (CID) must be 1 to 128 bytes, got {a[0]}"),
+    "PersonalDataHashEmpty": (InvalidInput, lambda a: "the integrity hash of the encrypted file is empty"),
+    "PersonalDataPurposeEmpty": (InvalidInput, lambda a: "a consent needs a purpose, and the purpose is empty"),
+    "PersonalDataRecordExists": (
+        Conflict, lambda a: f"data subject {a[0]} already has a record; rectify it, or erase it before creating anew"
+    ),
+    "PersonalDataConsentExpired": (NotAllowed, lambda a: f"the consent signature of data subject {a[0]} expired at {a[1]}"),
+    "PersonalDataConsentInvalid": (
+        NotAllowed,
+        lambda a: f"the consent signature is not data subject {a[0]}'s for this controller, purpose, file and nonce "
+                  f"(it recovers to {a[1]}): forged, for another registry, or replayed",
+    ),
+    "PersonalDataUnknownSubject": (NotFound, lambda a: f"{a[0]} has no personal-data record"),
+    "PersonalDataRecordErased": (
+        Conflict, lambda a: f"the record of data subject {a[0]} is erased; only a newly consented creation restores it"
+    ),
+    "PersonalDataHashUnchanged": (Conflict, lambda a: f"the new file of data subject {a[0]} has the current file's hash"),
+    "PersonalDataNotAuthorised": (NotAllowed, lambda a: f"{a[0]} is neither a data controller nor the data subject {a[1]}"),
+    "PersonalDataReadReplayed": (Conflict, lambda a: f"reader {a[0]} already used nonce {a[1]} for a recorded read (replay)"),
+    "PersonalDataRequesterIsSubject": (InvalidInput, lambda a: f"data subject {a[0]} cannot request consent from themself"),
+    "PersonalDataKeyMalformed": (InvalidInput, lambda a: f"the requester's public key must be 64 bytes (x‖y), got {a[0]}"),
+    "PersonalDataKeyMismatch": (NotAllowed, lambda a: f"the public key belongs to {a[1]}, not to the requester {a[0]}"),
+    "PersonalDataRequestUnknown": (NotFound, lambda a: f"there is no consent request {a[0]}"),
+    "PersonalDataRequestAnswered": (Conflict, lambda a: f"consent request {a[0]} was already {REQUEST_STATUS[a[1]]}"),
+    "PersonalDataNotSubject": (NotAllowed, lambda a: f"only the data subject {a[1]} may answer this request, not {a[0]}"),
+    "PersonalDataNoConsent": (NotFound, lambda a: f"data subject {a[0]} has no active consent for {a[1]}"),
+    "PersonalDataFindingInvalid": (
+        InvalidInput,
+        lambda a: f"audit finding {a[0]} is not intact, tampered, missing, erasure-verified or erasure-incomplete",
+    ),
     "AssetUnknown": (NotFound, lambda a: f"there is no shared data asset {a[0]}"),
     "AssetNotActive": (Conflict, lambda a: f"shared data asset {a[0]} was withdrawn; it no longer changes"),
     "AssetDataTypeEmpty": (InvalidInput, lambda a: "the asset's data type is empty"),

@@ -360,7 +360,8 @@ def test_every_error_our_contracts_declare_has_a_sentence():
     from elicense import artifacts
 
     declared = {item["name"] for abi in artifacts.all_abis() for item in abi if item.get("type") == "error"
-                and item["name"].startswith(("Identity", "Issuer", "License"))}
+                and item["name"].startswith(("Identity", "Issuer", "License", "Asset", "Payment", "PersonalData",
+                                             "AccessControl"))}
     assert len(declared) > 30
     assert declared <= set(revert._MESSAGES)
 
