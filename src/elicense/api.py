@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,8 +20,6 @@ from eth_account import Account
 from eth_account.typed_transactions import TypedTransaction
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
-from dataclasses import asdict
-
 from fastapi import FastAPI, Path as FPath, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -35,7 +34,7 @@ from .chain import ExternalSigner, SignatureRequired
 from .client import Client, QueriedLicence
 from .errors import (Conflict, DecryptionError, ElicenseError, InvalidInput, KeystoreError, NodeUnreachable, NotAllowed,
                      NotDeployed, NotFound)
-from .verify import REASONS, licence_agency, parse, presented_licence, record_inspection
+from .verify import REASONS, record_presented
 
 log = logging.getLogger("elicense.api")
 
@@ -77,22 +76,24 @@ class FaucetIn(Strict):
     address: Address
 
 
-class IssueIn(Strict):
+class Validity(Strict):
+    """Licence data with its optional validity window (from: now, until: no end)."""
+
+    fields: Fields
+    valid_from: Time | None = None
+    valid_until: Time | None = None
+
+
+class IssueIn(Validity):
     signer: Address
     type: CertType
     agency: Code
     holder: Address
-    fields: Fields
-    valid_from: Time | None = None
-    valid_until: Time | None = None
 
 
-class RenewIn(Strict):
+class RenewIn(Validity):
     signer: Address
     type: CertType
-    fields: Fields
-    valid_from: Time | None = None
-    valid_until: Time | None = None
 
 
 class StatusIn(Strict):
@@ -105,11 +106,8 @@ class CsvIn(Strict):
     csv: Annotated[str, Field(min_length=1, max_length=20_000_000)]
 
 
-class BatchRowIn(Strict):
+class BatchRowIn(Validity):
     holder: Address
-    fields: Fields
-    valid_from: Time | None = None
-    valid_until: Time | None = None
 
 
 class BatchIn(Strict):
@@ -332,19 +330,10 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
 
     @app.post("/api/inspections", summary="API 3: record an inspection on chain (signed by the inspector)")
     def inspect(body: InspectionIn):
-        from .licence import disclosure_hash
-
         c = acting(body.inspector)
         if client.identities.role(c.sender.address) != "inspector":
             raise NotAllowed(f"{c.sender.address} is not a registered inspector")
-        p, _ = parse(client, body.payload)
-        registry = client.registry_at(p.chain_id, p.registry)
-        if registry is None:
-            raise InvalidInput(f"the presentation is for chain {p.chain_id}, which has no such licence registry here")
-        data_hash, _ = disclosure_hash(p.disclosure)
-        info = presented_licence(client, registry, p, data_hash)
-        agency = types.org_code(body.org) if body.org is not None else licence_agency(info)
-        return prepare(lambda: record_inspection(c, p, p.holder, agency, data_hash), "check", "checkBatched")
+        return prepare(lambda: record_presented(c, body.payload, body.org), "check", "checkBatched")
 
     # ------------------------------------------------------------------ shared data sets (gateway)
 

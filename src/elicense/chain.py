@@ -120,21 +120,22 @@ class Chain:
     def timestamp(self, block: int | str = "latest") -> int:
         """A block's timestamp (the chain's clock): one request, without web3's block formatting."""
         tag = block if isinstance(block, str) else hex(block)
-        try:
-            response = self.w3.provider.make_request("eth_getBlockByNumber", [tag, False])
-        except (requests.exceptions.RequestException, OSError):
-            raise NodeUnreachable(f"the node at {self.url} stopped answering") from None
-        if not isinstance(response, dict) or not isinstance(response.get("result"), dict):
+        response = self._request("eth_getBlockByNumber", [tag, False])
+        if not isinstance(response.get("result"), dict):
             raise NodeUnreachable(f"the node at {self.url} has no block {block}")
         return int(response["result"]["timestamp"], 16)
 
-    def _fast_call(self, fn):
+    def _request(self, method: str, params: list) -> dict:
+        """One raw JSON-RPC request, past web3's formatting (the read paths above are hot)."""
         try:
-            response = self.w3.provider.make_request(
-                "eth_call", [{"to": fn.address, "data": fn._encode_transaction_data()}, "latest"])
+            response = self.w3.provider.make_request(method, params)
         except (requests.exceptions.RequestException, OSError):
             raise NodeUnreachable(f"the node at {self.url} stopped answering") from None
-        result = response.get("result") if isinstance(response, dict) else None
+        return response if isinstance(response, dict) else {}
+
+    def _fast_call(self, fn):
+        response = self._request("eth_call", [{"to": fn.address, "data": fn._encode_transaction_data()}, "latest"])
+        result = response.get("result")
         if "error" in response or not isinstance(result, str) or result in ("0x", ""):
             return _SLOW  # web3 turns the error into the custom error we explain
         types = get_abi_output_types(fn.abi)

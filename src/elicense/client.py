@@ -64,6 +64,13 @@ class QueriedLicence:
         return document
 
 
+def _batch_ref(root: str, entry) -> dict:
+    """What a presentation of a batched licence carries, and checkBatched takes: root, leaf, proof (hex)."""
+    return {"root": root, "leaf": [entry.holder, "0x" + entry.data_hash.hex(), entry.valid_from, entry.valid_until,
+                                   "0x" + entry.ciphertext_hash.hex()],
+            "proof": ["0x" + p.hex() for p in entry.proof]}
+
+
 class Client:
     """A topology (one chain, or a main chain with side chains), an optional signing account and a
     local wallet. ``chain`` is the main chain: identities and issuers live there."""
@@ -362,9 +369,7 @@ class Client:
                     return self._queried(registry, issued)
             for event in registry.events(tx, "LicenseBatchIssued"):
                 issued = registry.batch_from_event(event)
-                from .batch import require_bundle
-
-                entries = require_bundle(self.store, issued.bundle_hash).entries_for(holder)
+                entries = self.bundle(issued.bundle_hash).entries_for(holder)
                 if entries:
                     return self._batched(registry, issued, entries[0])
         if not any(receipts.values()):
@@ -389,55 +394,50 @@ class Client:
         for registry in self.registries():
             singles, batches = registry.issued_by(org_code, self.from_block(registry))
             found += [self._queried(registry, issued) for issued in singles]
-            for issued in batches:
-                if self.store.has(issued.bundle_hash):
-                    from .batch import require_bundle
-
-                    bundle = require_bundle(self.store, issued.bundle_hash)
-                    found += [self._batched(registry, issued, bundle.entry(i)) for i in range(len(bundle.tree))]
+            for issued, bundle in self._stored(batches):
+                found += [self._batched(registry, issued, bundle.entry(i)) for i in range(len(bundle.tree))]
         return sorted(found, key=lambda q: q.block_number, reverse=True)
 
-    def _bundles(self, registry: LicenceRegistry):
-        """(batch, bundle) for every batch of ``registry`` whose bundle the store holds."""
-        from .batch import Bundle
+    def bundle(self, bundle_hash: bytes):
+        """A batch's parsed bundle from the store, parsed once (it is content-addressed)."""
+        from .batch import require_bundle
 
+        key = (str(self.store.root), bytes(bundle_hash))  # clients sharing a cache may read different stores
         cache = self._cache.setdefault("bundles", {})
-        for issued in registry.batches(self.from_block(registry)):
-            if issued.bundle_hash not in cache:
-                if not self.store.has(issued.bundle_hash):
-                    continue
-                cache[issued.bundle_hash] = Bundle.from_bytes(self.store.get(issued.bundle_hash))
-            yield issued, cache[issued.bundle_hash]
+        if key not in cache:
+            cache[key] = require_bundle(self.store, bundle_hash)
+        return cache[key]
+
+    def _stored(self, batches):
+        """(batch, bundle) for each of ``batches`` whose bundle the store holds."""
+        for issued in batches:
+            if self.store.has(issued.bundle_hash):
+                yield issued, self.bundle(issued.bundle_hash)
+
+    def _bundles(self, registry: LicenceRegistry):
+        return self._stored(registry.batches(self.from_block(registry)))
 
     def batch_entry(self, registry: LicenceRegistry, root: str, data_hash: bytes) -> dict | None:
         """A batched licence's {"root", "leaf", "proof"} by its data hash, from the batch's bundle;
         None if this registry issued no such batch or the leaf is not in it."""
-        from .batch import require_bundle
-
         root = types.bytes32(root, "batch root")
-        cache = self._cache.setdefault("batch-bundles", {})  # (registry, root) -> bundle; batches never change
+        hashes = self._cache.setdefault("batch-roots", {})  # (registry, root) -> bundle hash; batches never change
         key = (registry.chain.chain_id, registry.address, root)
-        if key not in cache:
+        if key not in hashes:
             info = registry.batch(root)
             if info is None:
                 return None
             logs = registry.contract.events.LicenseBatchIssued().get_logs(
                 argument_filters={"root": root}, from_block=info.issued_block, to_block=info.issued_block)
-            cache[key] = require_bundle(self.store, registry.batch_from_event(logs[0]).bundle_hash)
-        entry = cache[key].entry_for_data(data_hash)
-        if entry is None:
-            return None
-        return {"root": "0x" + root.hex(), "leaf": [entry.holder, "0x" + entry.data_hash.hex(),
-                entry.valid_from, entry.valid_until, "0x" + entry.ciphertext_hash.hex()],
-                "proof": ["0x" + p.hex() for p in entry.proof]}
+            hashes[key] = registry.batch_from_event(logs[0]).bundle_hash
+        entry = self.bundle(hashes[key]).entry_for_data(data_hash)
+        return None if entry is None else _batch_ref("0x" + root.hex(), entry)
 
     def _batched(self, registry: LicenceRegistry, issued, entry) -> QueriedLicence:
         licence_id = "0x" + registry.licence_id_of(entry.data_hash).hex()
         info = registry.licence(types.bytes32(licence_id))
         status = info.status if info else registry.unclaimed_status(entry.holder, entry.valid_from, entry.valid_until)
-        batch = {"root": issued.root, "leaf": [entry.holder, "0x" + entry.data_hash.hex(), entry.valid_from,
-                                               entry.valid_until, "0x" + entry.ciphertext_hash.hex()],
-                 "proof": ["0x" + p.hex() for p in entry.proof]}
+        batch = _batch_ref(issued.root, entry)
         return QueriedLicence(
             issued.agency, registry.cert_type, licence_id, entry.holder, entry.ciphertext, "0x" + entry.data_hash.hex(),
             entry.valid_from, entry.valid_until, None, status, issued.tx_hash, issued.block_number, batch,

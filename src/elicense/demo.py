@@ -187,11 +187,7 @@ def _serve(console, admin: Client, out: Path, port: int) -> None:
         console.print(f"  agency console  {server.url}/agency.html   import edu-uh.json (or reg-hel, land-fi, biz-fi, health-fi)")
         console.print(f"  sample keystores (password '{PASSWORD}'): {out / 'keystore'}, also at {server.url}/demo/keystore/: {people}")
         console.print("Ctrl-C stops the server and the chains.")
-        try:
-            while server.thread.is_alive():
-                server.thread.join(0.5)
-        except KeyboardInterrupt:
-            console.print("stopping")
+        server.wait(console)
 
 
 def _wait_anchored(client: Client, licence, timeout: float = 30.0) -> None:

@@ -45,6 +45,14 @@ class Server:
             time.sleep(0.02)
         return self
 
+    def wait(self, console) -> None:
+        """Serves until Ctrl-C (or SIGTERM, which the CLI turns into the same unwinding)."""
+        try:
+            while self.thread.is_alive():
+                self.thread.join(0.5)
+        except KeyboardInterrupt:
+            console.print("stopping")
+
     def stop(self) -> None:
         self.server.should_exit = True
         if self.thread is not None:
@@ -64,8 +72,4 @@ def serve(client, service, *, host: str, port: int, faucet: bool, frontend: Path
         if not (frontend or FRONTEND).joinpath("dist").is_dir():
             console.print("[yellow]the pages are not built (frontend/dist missing): run `make frontend`[/]")
         console.print(f"elicense serving on [bold]{server.url}/[/] (API docs {server.url}/docs); Ctrl-C stops")
-        try:
-            while server.thread.is_alive():
-                server.thread.join(0.5)
-        except KeyboardInterrupt:
-            console.print("stopping")
+        server.wait(console)

@@ -138,6 +138,20 @@ def record_inspection(client, p: Presentation, holder: str, agency_code: bytes, 
     return result, tx
 
 
+def record_presented(client, presentation, org_code: str | None = None):
+    """API 3 on its own, as the REST API's inspector does it after showing the verdict: records the
+    inspection of a presentation (QR text, JSON or object), checked against ``org_code`` or else
+    the licence's own agency."""
+    p, _ = parse(client, presentation)
+    registry = client.registry_at(p.chain_id, p.registry)
+    if registry is None:
+        raise InvalidInput(f"the presentation is for chain {p.chain_id}, which has no such licence registry here")
+    data_hash, _ = disclosure_hash(p.disclosure)
+    agency = types.org_code(org_code) if org_code is not None else licence_agency(
+        presented_licence(client, registry, p, data_hash))
+    return record_inspection(client, p, p.holder, agency, data_hash)
+
+
 def parse(client, presentation) -> tuple[Presentation, int | None]:
     """A presentation from a QR text (``EL1:…``), JSON text, a dict or an object; with the block that
     issued it when the QR code says so."""
