@@ -67,6 +67,17 @@ interface IPersonalDataRegistry {
         uint64 accessCount;
     }
 
+    /// @notice One signed read for {logReads}: the arguments of {logRead}, `signature` being the
+    /// reader's signature over Read(subject, what, deadline, nonce).
+    struct SignedRead {
+        address subject;
+        address reader;
+        bytes32 what;
+        uint64 deadline;
+        uint256 nonce;
+        bytes signature;
+    }
+
     /// @notice A consent request: who asked whom, for what, and how it was answered.
     struct RequestView {
         address subject;
@@ -166,6 +177,10 @@ interface IPersonalDataRegistry {
     error PersonalDataNotAuthorised(address caller, address subject);
     /// @notice `reader` already used `nonce` for a recorded read (a replayed signature).
     error PersonalDataReadReplayed(address reader, uint256 nonce);
+    /// @notice {logReads} was given no reads.
+    error PersonalDataBatchEmpty();
+    /// @notice {logReads} was given `length` reads, more than MAX_PAGE.
+    error PersonalDataBatchTooLong(uint256 length);
     /// @notice The subject cannot request consent from themself.
     error PersonalDataRequesterIsSubject(address subject);
     /// @notice The public key is not 64 bytes (uncompressed x ‖ y, without the 0x04 prefix).
@@ -243,6 +258,18 @@ interface IPersonalDataRegistry {
         uint256 nonce,
         bytes calldata readerSignature
     ) external returns (ReadResult result);
+
+    /// @notice Records several signed reads in one transaction (a processor listing records by
+    /// field): exactly {logRead} for each element, in order, submitted by the sender.
+    /// @dev Every element is checked and logged as by {logRead}: its own {ReadLogged} event, its
+    /// entry chained onto its subject's head, so reads of one subject chain in batch order (all
+    /// with this block's number). Refusals stay outcomes, but the whole batch reverts when any
+    /// element names a subject without a record (PersonalDataUnknownSubject) or reuses a reader's
+    /// nonce, one consumed before or by an earlier element of the batch (PersonalDataReadReplayed;
+    /// a BadSignature element consumes none); nothing of the batch is then logged or consumed.
+    /// @param reads 1 to MAX_PAGE signed reads (PersonalDataBatchEmpty, PersonalDataBatchTooLong).
+    /// @return results Each read's outcome, in the order of `reads`.
+    function logReads(SignedRead[] calldata reads) external returns (ReadResult[] memory results);
 
     // ---------------------------------------------------------------- consent
 

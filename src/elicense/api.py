@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from web3.logs import DISCARD
 
-from . import __version__, crypto, types
+from . import __version__, crypto, personal_routes, types
 from .batch import BatchRow, parse_csv
 from .chain import ExternalSigner, SignatureRequired
 from .client import Client, QueriedLicence
@@ -137,6 +137,11 @@ class ReadIn(Strict):
     signature: Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class AccessIn(Strict):
+    reader: Address
+    purpose: Annotated[str, Field(min_length=1, max_length=200, description="why the reader needs the data")]
+
+
 class RawTxIn(Strict):
     chain_id: Annotated[int, Field(gt=0, lt=2**63)]
     raw: Annotated[str, Field(min_length=4, max_length=200_000, description="0x-prefixed signed transaction")]
@@ -145,13 +150,18 @@ class RawTxIn(Strict):
 # ---------------------------------------------------------------------- the application
 
 def create_app(client: Client, *, service: Any = None, faucet: bool = False, frontend: Path | None = FRONTEND,
-               static: dict[str, Path] | None = None, storage=None, gateway_log: Path | None = None) -> FastAPI:
+               static: dict[str, Path] | None = None, storage=None, gateway_log: Path | None = None,
+               personal: list[str] = (), sharing: list[str] = ()) -> FastAPI:
     """``client``: the deployment to serve (its sender is ignored); ``service``: the account that pays
     for mirror proofs and the faucet; ``faucet``: fund new accounts (local chains only); ``static``:
-    more folders to serve (URL prefix -> folder), such as the demo's sample keystores."""
+    more folders to serve (URL prefix -> folder), such as the demo's sample keystores; ``personal`` and
+    ``sharing``: the PersonalDataRegistry and DataSharing contracts the pages offer (``app.state``
+    holds the lists; any such contract can be used by address)."""
     app = FastAPI(title="elicense", version=__version__,
                   description="Electronic licences on Ethereum: register, issue, renew, revoke, present, verify. "
                               "State changes are prepared here and signed by the caller's own key.")
+    app.state.personal = [types.address(a, "personal-data registry") for a in personal]
+    app.state.sharing = [types.address(a, "data-sharing contract") for a in sharing]
     client = client.with_sender(service) if service is not None else client
     client.prover = service
     writes = threading.Lock()  # one preparation at a time: nonces of the service account, bundle store
@@ -210,7 +220,8 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
         registries = [{"cert_type": r.cert_type, "type": types.CERT_TYPE_NAMES[r.cert_type], "chain_id": r.chain.chain_id,
                        "chain": client.chain_name(r.chain), "address": r.address} for r in client.registries()]
         return {"version": __version__, "main": topology.main, "chains": chains, "registries": registries,
-                "faucet": faucet and service is not None, "service_account": service.address if service else None}
+                "faucet": faucet and service is not None, "service_account": service.address if service else None,
+                "personal_registries": list(app.state.personal), "sharing_contracts": list(app.state.sharing)}
 
     @app.get("/api/identities/{address}", summary="API 4: role and public key of a registered account")
     def identity(address: str):
@@ -335,13 +346,37 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
             raise NotAllowed(f"{c.sender.address} is not a registered inspector")
         return prepare(lambda: record_presented(c, body.payload, body.org), "check", "checkBatched")
 
+    # ------------------------------------------------------------------ contracts served beyond the deployment
+
+    after_tx: dict[str, Any] = {}  # address -> what to do once a transaction to it is mined
+    stores: list = [storage]
+
+    def storage_of():
+        if stores[0] is None:
+            from .storage import open_store
+
+            stores[0] = open_store()
+        return stores[0]
+
+    def serve_contract(address: str, name: str, after=None) -> None:
+        """Lets /api/transactions broadcast to a contract of the main chain this server serves
+        (a data owner's DataSharing, a controller's PersonalDataRegistry), after checking its code."""
+        main = client.topology.main
+        client._cache.setdefault("api-served", {}).setdefault(main, {})[address] = (
+            name, client.chain.contract(name, address))
+        if after is not None:
+            after_tx[address] = after
+
+    purposes = (gateway_log or Path.home() / ".elicense" / "gateway") / "purposes.json"
+    app.include_router(personal_routes.routes(client, service=service, storage_of=storage_of, prepare=prepare,
+                                              serve_contract=serve_contract, purposes_path=purposes))
+
     # ------------------------------------------------------------------ shared data sets (gateway)
 
     gateways: dict[tuple[int, str], Any] = {}
 
     def gateway(contract: str):
         from .sharing import Gateway, is_data_sharing
-        from .storage import open_store
 
         address = types.address(contract, "data-sharing contract address")
         key = (client.chain.chain_id, address)
@@ -351,7 +386,8 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
             from .registries.sharing import DataSharing
 
             log = (gateway_log or Path.home() / ".elicense" / "gateway") / f"{client.chain.chain_id}-{address}.jsonl"
-            gateways[key] = Gateway(DataSharing(client.chain, address), storage or open_store(), log)
+            gateways[key] = Gateway(DataSharing(client.chain, address), storage_of(), log)
+            serve_contract(address, "DataSharing")
         return gateways[key]
 
     @app.get("/api/sharing/{contract}/assets", summary="The directory of a data owner's shared assets, paged")
@@ -359,14 +395,43 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
                           limit: Annotated[int, Query(ge=1, le=100)] = 100):
         sharing = gateway(contract).sharing
         return {"owner": sharing.owner(), "total": sharing.count(),
-                "items": [_jsonable(asdict(e)) for e in sharing.directory(offset, limit)]}
+                "items": [types.jsonable(asdict(e)) for e in sharing.directory(offset, limit)]}
 
     @app.get("/api/sharing/{contract}/assets/{asset_id}", summary="One shared asset: header, metadata, counters")
     def sharing_asset(contract: str, asset_id: Annotated[int, FPath(ge=0, lt=2**64)]):
         asset = gateway(contract).sharing.asset(asset_id)
         if asset is None:
             raise NotFound(f"there is no shared data asset {asset_id}")
-        return _jsonable(asdict(asset))
+        return types.jsonable(asdict(asset))
+
+    @app.get("/api/sharing/{contract}/assets/{asset_id}/read-request",
+             summary="The EIP-712 read request a reader signs for the gateway (fresh nonce, current version)")
+    def sharing_read_request(contract: str, asset_id: Annotated[int, FPath(ge=0, lt=2**64)]):
+        import os
+        import time
+
+        from .sharing import MAX_TTL, typed_read
+
+        sharing = gateway(contract).sharing
+        asset = sharing.asset(asset_id)
+        if asset is None:
+            raise NotFound(f"there is no shared data asset {asset_id}")
+        not_after = int(max(client.chain.timestamp(), time.time())) + MAX_TTL // 2
+        nonce = "0x" + os.urandom(32).hex()
+        typed = typed_read(sharing, asset_id, asset.version, not_after, bytes.fromhex(nonce[2:]))
+        return {"typed": {**typed, "message": {**typed["message"], "nonce": nonce}},
+                "request": {"version": asset.version, "not_after": not_after, "nonce": nonce}}
+
+    @app.post("/api/sharing/{contract}/assets/{asset_id}/access",
+              summary="Prepares requestAccess (with the asset's fee) for the reader's signature")
+    def sharing_access(contract: str, asset_id: Annotated[int, FPath(ge=0, lt=2**64)], body: AccessIn):
+        from eth_utils import keccak
+
+        sharing = gateway(contract).sharing
+        if sharing.asset(asset_id) is None:
+            raise NotFound(f"there is no shared data asset {asset_id}")
+        reader = ExternalSigner(types.address(body.reader, "reader address"))
+        return prepare(lambda: sharing.request_access(reader, asset_id, keccak(text=body.purpose)), "requestAccess")
 
     @app.post("/api/sharing/{contract}/assets/{asset_id}/read",
               summary="The gateway: an asset's sealed file for a fresh signed read request the contract admits",
@@ -397,6 +462,8 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
         chain = client.topology.chain(name)
         result = chain.send_raw(raw, sender)
         events = _events(client, name, result.logs)
+        if to in after_tx:
+            after_tx[to](events)
         return {"tx_hash": result.tx_hash, "block_number": result.block_number, "gas_used": result.gas_used,
                 "from": sender, "to": to, "events": events, "summary": _summary(events)}
 
@@ -460,7 +527,7 @@ def _contracts(client: Client, name: str) -> dict:
         for address in deployment.licence_registries.values():
             found[address] = ("LicenseRegistry", chain.contract("LicenseRegistry", address))
         cache[name] = found
-    return cache[name]
+    return {**cache[name], **client._cache.get("api-served", {}).get(name, {})}
 
 
 def _pending(client: Client, tx: dict) -> dict:
@@ -473,7 +540,7 @@ def _pending(client: Client, tx: dict) -> dict:
     unsigned["type"] = 2 if "maxFeePerGas" in unsigned else 0
     if isinstance(unsigned["data"], bytes):
         unsigned["data"] = "0x" + unsigned["data"].hex()
-    shown = {k: _jsonable(v) for k, v in args.items()}
+    shown = {k: types.jsonable(v) for k, v in args.items()}
     return {"chain_id": tx["chainId"], "tx": unsigned, "from": tx["from"], "contract": contract_name,
             "function": function.fn_name, "args": shown,
             "what": f"{contract_name}.{function.fn_name} on chain {tx['chainId']} ({name})"}
@@ -482,16 +549,6 @@ def _pending(client: Client, tx: dict) -> dict:
 def _licence_id(client: Client, cert_type: str, pending: dict) -> str:
     registry = client.licences(cert_type)
     return "0x" + registry.licence_id_of(bytes.fromhex(pending["args"]["dataHash"][2:])).hex()
-
-
-def _jsonable(value):
-    if isinstance(value, (bytes, bytearray)):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
 
 
 def _events(client: Client, name: str, logs) -> list[dict]:
@@ -504,7 +561,7 @@ def _events(client: Client, name: str, logs) -> list[dict]:
         contract_name, contract = known
         for event in contract.events:
             for e in event.process_receipt({"logs": [entry]}, errors=DISCARD):
-                decoded.append({"contract": contract_name, "event": e["event"], "args": _jsonable(dict(e["args"]))})
+                decoded.append({"contract": contract_name, "event": e["event"], "args": types.jsonable(dict(e["args"]))})
     return decoded
 
 

@@ -32,5 +32,15 @@ CONTRACTS = ("IdentityRegistry", "IssuerRegistry", "LicenseRegistry", "AnchorReg
              "PersonalDataRegistry")
 
 
+def runs_code(chain, address: str, name: str) -> bool:
+    """Whether ``address`` runs contract ``name``'s compiled code, so a server never acts for a
+    look-alike. Immutables (EIP-712's cached domain, for one) are zero words in the artifact and
+    filled in at deployment: only those bytes may differ."""
+    expected = bytes.fromhex(load(name).get("deployedBytecode", "").removeprefix("0x"))
+    actual = bytes(chain.w3.eth.get_code(address))
+    return bool(expected) and len(actual) == len(expected) and all(
+        a == e or e == 0 for a, e in zip(actual, expected))
+
+
 def all_abis() -> list[list[dict]]:
     return [load(name)["abi"] for name in CONTRACTS]

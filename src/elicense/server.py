@@ -19,7 +19,7 @@ class Server:
 
     def __init__(self, client, service=None, *, host: str = "127.0.0.1", port: int = 0, faucet: bool = False,
                  frontend: Path | None = None, static: dict[str, Path] | None = None, storage=None,
-                 gateway_log: Path | None = None):
+                 gateway_log: Path | None = None, personal: list[str] = (), sharing: list[str] = ()):
         self.sock = socket.socket()
         try:
             self.sock.bind((host, port))
@@ -27,7 +27,8 @@ class Server:
             raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         self.host, self.port = host, self.sock.getsockname()[1]
         app = create_app(client, service=service, faucet=faucet, frontend=frontend or FRONTEND, static=static,
-                         storage=storage, gateway_log=gateway_log)
+                         storage=storage, gateway_log=gateway_log, personal=personal, sharing=sharing)
+        self.app = app
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
         self.thread: threading.Thread | None = None
 

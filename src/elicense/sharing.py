@@ -44,8 +44,7 @@ def is_data_sharing(chain, address: str) -> bool:
     """Whether ``address`` runs this project's DataSharing code (so a gateway never serves for a look-alike)."""
     from . import artifacts
 
-    deployed = artifacts.load("DataSharing").get("deployedBytecode", "").removeprefix("0x")
-    return bool(deployed) and chain.w3.eth.get_code(address).hex().removeprefix("0x") == deployed
+    return artifacts.runs_code(chain, address, "DataSharing")
 
 
 def share(sharing: DataSharing, owner, storage, data: bytes, data_type: str, readers: dict[str, bytes],

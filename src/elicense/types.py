@@ -85,3 +85,14 @@ def parse_time(value: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return int(moment.timestamp())
+
+
+def jsonable(value):
+    """``value`` with bytes as 0x-hex, tuples as lists, recursively: ready for json.dumps."""
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    return value

@@ -8,6 +8,7 @@ its exact custom error; the EIP-712 typed data is built here with eth-account, i
 src/, and the access log's hash chain is recomputed here from the events.
 """
 
+import dataclasses
 import hashlib
 
 import eth_keys
@@ -347,6 +348,45 @@ def read_as(registry, reader, subject, expected, submitter=None, **kwargs):
     return log_read(registry, submitter or reader, Read(registry, reader, subject, **kwargs), expected)
 
 
+def signed(read):
+    """A read as an IPersonalDataRegistry.SignedRead tuple, an element of logReads' argument."""
+    return (address_of(read.subject), address_of(read.reader), read.what, read.deadline, read.nonce, read.signature)
+
+
+def log_reads(registry, submitter, reads, expected):
+    """Runs logReads as call and as transaction; checks the verdicts, one ReadLogged per read in order,
+    and each subject's head (recomputed here read by read, all entries at the batch's block) and count."""
+    subjects = list(dict.fromkeys(address_of(read.subject) for read in reads))
+    before = {who: record_of(registry, who) for who in subjects}
+
+    assert plain(registry.logReads.call([signed(r) for r in reads], {"from": submitter})) == tuple(expected)
+    tx = registry.logReads([signed(r) for r in reads], {"from": submitter})
+
+    assert plain(tx.return_value) == tuple(expected)
+    assert list(tx.events.keys()) == ["ReadLogged"] and len(tx.events["ReadLogged"]) == len(reads)
+    heads = {who: before[who]["accessHead"] for who in subjects}
+    for index, (read, result) in enumerate(zip(reads, expected)):
+        who = address_of(read.subject)
+        heads[who] = extend(heads[who], access_entry(read.reader, submitter, read.what, result, tx.block_number))
+        assert_event(
+            tx, "ReadLogged", index, subject=who, reader=read.reader, submitter=submitter, what=read.what,
+            result=result, accessHead=heads[who],
+        )
+    for who in subjects:
+        reads_of_who = sum(address_of(read.subject) == who for read in reads)
+        assert plain(registry.accessHead(who)) == heads[who]
+        assert record_of(registry, who) == dict(
+            before[who], accessHead=heads[who], accessCount=before[who]["accessCount"] + reads_of_who
+        )
+    return tx
+
+
+def create_keyed(registry, controller, key):
+    """Creates the record of a loose-key subject (who signs its consent but never sends a transaction)."""
+    registry.create(*Consent(registry, key.address, controller, signer=key).args(), {"from": controller})
+    return key
+
+
 def ask(registry, requester, subject, purpose=BANK_PURPOSE):
     """requestConsent with the requester's own key; checks id, event and the stored request."""
     count = registry.requestCount()
@@ -457,9 +497,9 @@ def test_supports_its_interfaces(registry):
 
 
 _INTERFACE_FUNCTIONS = {
-    "create", "rectify", "erase", "logRead", "requestConsent", "grantConsent", "denyConsent", "revokeConsent",
-    "recordAudit", "record", "subjectCount", "subjects", "records", "accessHead", "readPolicy", "requestCount",
-    "request", "consentOf", "nonces", "readNonceUsed", "consentDigest", "readDigest",
+    "create", "rectify", "erase", "logRead", "logReads", "requestConsent", "grantConsent", "denyConsent",
+    "revokeConsent", "recordAudit", "record", "subjectCount", "subjects", "records", "accessHead", "readPolicy",
+    "requestCount", "request", "consentOf", "nonces", "readNonceUsed", "consentDigest", "readDigest",
 }
 
 
@@ -978,6 +1018,201 @@ def test_gateway_submits_for_the_reader(registry, gateway, processor, subject, c
     assert tx.events["ReadLogged"]["submitter"] == gateway.address
 
 
+# ---------------------------------------------------------------- logReads: batches
+
+
+def test_batch_logs_each_read_with_its_outcome(registry, controller, processor, stranger, gateway, subject,
+                                               other_subject, created):
+    """A gateway's batch over three subjects: every outcome recorded in order, each subject's chain moved."""
+    create(registry, controller, other_subject)
+    registry.erase(other_subject, {"from": controller})
+    carol = create_keyed(registry, controller, loose_key("pd subject carol"))
+    forged = Read(registry, processor, subject, signer=stranger)
+    reads = [
+        Read(registry, processor, subject),
+        Read(registry, stranger, subject),
+        Read(registry, controller, other_subject),
+        Read(registry, processor, carol.address, deadline=latest_timestamp() - 1),
+        forged,
+        Read(registry, carol, carol.address, what=EXPORT),
+        Read(registry, stranger, other_subject),
+    ]
+    expected = [GRANTED, NOT_AUTHORISED, ERASED, EXPIRED, BAD_SIGNATURE, GRANTED, NOT_AUTHORISED]
+
+    log_reads(registry, gateway, reads, expected)
+
+    for read in reads:
+        assert registry.readNonceUsed(address_of(read.reader), read.nonce) == (read is not forged)
+    assert not registry.readNonceUsed(stranger, forged.nonce)
+    assert [record_of(registry, who)["accessCount"] for who in (subject, other_subject, carol.address)] == [3, 2, 2]
+
+
+def test_batch_log_is_recomputed_from_the_node_logs(registry, controller, processor, stranger, gateway, subject,
+                                                    created):
+    """The wallet's view of batched reads: ReadLogged events in log order chain to accessHead."""
+    read_as(registry, processor, subject, GRANTED)  # an earlier single read: the batch chains onto it
+    start = web3.eth.block_number
+    log_reads(registry, gateway, [Read(registry, stranger, subject), Read(registry, controller, subject)],
+              [NOT_AUTHORISED, GRANTED])
+    log_reads(registry, gateway, [Read(registry, processor, subject, what=EXPORT)], [GRANTED])
+
+    contract = web3.eth.contract(address=registry.address, abi=PersonalDataRegistry.abi)
+    logs = contract.events.ReadLogged().get_logs(from_block=0, argument_filters={"subject": subject.address})
+    logs = sorted(logs, key=lambda e: (e["blockNumber"], e["logIndex"]))
+    head = ZERO32
+    for log in logs:
+        a = log["args"]
+        head = extend(head, access_entry(a["reader"], a["submitter"], a["what"], a["result"], log["blockNumber"]))
+        assert bytes(a["accessHead"]) == head
+    assert [log["args"]["result"] for log in logs] == [GRANTED, NOT_AUTHORISED, GRANTED, GRANTED]
+    assert [log["blockNumber"] - start for log in logs] == [0, 1, 1, 2]  # a batch's entries share its block
+    assert plain(registry.accessHead(subject)) == head
+    assert record_of(registry, subject)["accessCount"] == 4
+
+
+def test_batch_chains_reads_of_one_subject_in_order(registry, processor, stranger, gateway, subject, created):
+    first, second = Read(registry, processor, subject), Read(registry, stranger, subject, what=EXPORT)
+    tx = log_reads(registry, gateway, [first, second], [GRANTED, NOT_AUTHORISED])
+
+    one = access_entry(processor, gateway, WHAT, GRANTED, tx.block_number)
+    two = access_entry(stranger, gateway, EXPORT, NOT_AUTHORISED, tx.block_number)
+    assert plain(registry.accessHead(subject)) == extend(extend(ZERO32, one), two) != extend(extend(ZERO32, two), one)
+    assert [plain(e["accessHead"]) for e in tx.events["ReadLogged"]] == [
+        extend(ZERO32, one), extend(extend(ZERO32, one), two)
+    ]
+
+
+def test_batch_equals_log_read_one_by_one(registry, controller, processor, stranger, gateway, subject, other_subject,
+                                          created):
+    """The same reads, batched for one fresh subject pair and sent one logRead at a time for another, all
+    in one block: same outcomes, same events but the subject, same heads and counts (an entry names the
+    reader, submitter, fields, outcome and block, not the subject)."""
+    create(registry, controller, other_subject)
+    pair = (subject.address, other_subject.address)
+    fresh = tuple(create_keyed(registry, controller, loose_key(f"pd one by one {i}")).address for i in (1, 2))
+
+    def reads_of(first, second):
+        return [
+            Read(registry, processor, first),
+            Read(registry, stranger, first),
+            Read(registry, processor, second, what=EXPORT, deadline=latest_timestamp() - 1),
+            Read(registry, controller, second),
+            Read(registry, processor, first, signer=stranger),
+            Read(registry, controller, first, what=EXPORT),
+        ]
+
+    batched, singles = reads_of(*pair), reads_of(*fresh)
+    expected = [GRANTED, NOT_AUTHORISED, EXPIRED, GRANTED, BAD_SIGNATURE, GRANTED]
+    assert plain(registry.logReads.call([signed(r) for r in batched], {"from": gateway})) == tuple(expected)
+    assert [registry.logRead.call(*signed(r), {"from": gateway}) for r in singles] == expected
+
+    contract = web3.eth.contract(address=registry.address, abi=PersonalDataRegistry.abi)
+    nonce = web3.eth.get_transaction_count(gateway.address)
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        sent = [contract.functions.logReads([signed(r) for r in batched]).transact(
+            {"from": gateway.address, "nonce": nonce, "gas": 2_000_000})]
+        for i, read in enumerate(singles, start=1):
+            sent.append(contract.functions.logRead(*signed(read)).transact(
+                {"from": gateway.address, "nonce": nonce + i, "gas": 500_000}))
+        chain.mine()
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
+    receipts = [web3.eth.get_transaction_receipt(h) for h in sent]
+    assert [r["status"] for r in receipts] == [1] * len(sent)
+    assert len({r["blockNumber"] for r in receipts}) == 1
+
+    def logged(receipt_list, subjects):
+        events = [e for r in receipt_list for e in contract.events.ReadLogged().process_receipt(r)]
+        return [dict(e["args"], subject=subjects.index(e["args"]["subject"])) for e in events]
+
+    assert logged(receipts[:1], pair) == logged(receipts[1:], fresh)
+    assert [e["result"] for e in logged(receipts[:1], pair)] == expected
+    for batched_subject, single_subject in zip(pair, fresh):
+        assert plain(registry.accessHead(batched_subject)) == plain(registry.accessHead(single_subject)) != ZERO32
+        assert record_of(registry, batched_subject)["accessCount"] == record_of(registry, single_subject)["accessCount"]
+
+
+def test_batch_same_nonce_of_different_readers_and_after_a_forgery(registry, controller, processor, stranger, gateway,
+                                                                   subject, created):
+    """Nonces are per reader, and a forged claim consumes none: a genuine read later in the batch may use it."""
+    reads = [
+        Read(registry, processor, subject, nonce=9),
+        Read(registry, controller, subject, nonce=9),
+        Read(registry, controller, subject, nonce=10, signer=stranger),
+        Read(registry, controller, subject, nonce=10),
+    ]
+    log_reads(registry, gateway, reads, [GRANTED, GRANTED, BAD_SIGNATURE, GRANTED])
+    assert registry.readNonceUsed(processor, 9) and registry.readNonceUsed(controller, 9)
+    assert registry.readNonceUsed(controller, 10) and not registry.readNonceUsed(stranger, 10)
+
+
+def test_batch_of_a_full_page_is_accepted(registry, controller, processor, gateway, subject, created):
+    reads = [Read(registry, processor, subject) for _ in range(MAX_PAGE)]
+    log_reads(registry, gateway, reads, [GRANTED] * MAX_PAGE)
+
+
+def test_empty_batch_is_refused(registry, gateway):
+    with refused("PersonalDataBatchEmpty"):
+        registry.logReads([], {"from": gateway})
+
+
+def test_batch_longer_than_a_page_is_refused(registry, processor, gateway, subject, created):
+    reads = [Read(registry, processor, subject) for _ in range(MAX_PAGE + 1)]
+    with refused("PersonalDataBatchTooLong", MAX_PAGE + 1):
+        registry.logReads([signed(r) for r in reads], {"from": gateway})
+    assert not any(registry.readNonceUsed(processor, r.nonce) for r in reads)
+    assert record_of(registry, subject)["accessCount"] == 0
+
+
+@pytest.mark.parametrize("position", [0, 1, 2], ids=["first", "middle", "last"])
+def test_unknown_subject_anywhere_reverts_the_whole_batch(registry, processor, stranger, gateway, subject,
+                                                          other_subject, created, position):
+    reads = [Read(registry, processor, subject), Read(registry, stranger, subject)]
+    reads.insert(position, Read(registry, processor, other_subject))  # other_subject has no record
+    before = record_of(registry, subject)
+
+    with refused("PersonalDataUnknownSubject", other_subject):
+        registry.logReads([signed(r) for r in reads], {"from": gateway})
+
+    assert record_of(registry, subject) == before
+    assert not any(registry.readNonceUsed(address_of(r.reader), r.nonce) for r in reads)
+
+
+def test_replayed_nonce_reverts_the_whole_batch(registry, processor, stranger, gateway, subject, created):
+    used = Read(registry, processor, subject)
+    log_read(registry, processor, used, GRANTED)
+    before = record_of(registry, subject)
+    fresh = Read(registry, stranger, subject)
+
+    for reads in ([fresh, used], [used, fresh]):
+        with refused("PersonalDataReadReplayed", processor, used.nonce):
+            registry.logReads([signed(r) for r in reads], {"from": gateway})
+
+    assert record_of(registry, subject) == before
+    assert not registry.readNonceUsed(stranger, fresh.nonce)
+
+
+def test_nonce_repeated_within_a_batch_reverts_it(registry, controller, processor, stranger, gateway, subject,
+                                                   other_subject, created):
+    create(registry, controller, other_subject)
+    before = [record_of(registry, who) for who in (subject, other_subject)]
+    reads = [
+        Read(registry, processor, subject, nonce=5),
+        Read(registry, stranger, subject),
+        Read(registry, processor, other_subject, what=EXPORT, nonce=5),  # another read, the same nonce
+    ]
+
+    with refused("PersonalDataReadReplayed", processor, 5):
+        registry.logReads([signed(r) for r in reads], {"from": gateway})
+    with refused("PersonalDataReadReplayed", processor, 5):  # the very same read twice
+        registry.logReads([signed(reads[0]), signed(reads[0])], {"from": gateway})
+
+    assert [record_of(registry, who) for who in (subject, other_subject)] == before
+    assert not registry.readNonceUsed(processor, 5) and not registry.readNonceUsed(stranger, reads[1].nonce)
+    log_reads(registry, gateway, reads[:2], [GRANTED, NOT_AUTHORISED])  # without the repeat it goes through
+
+
 # ---------------------------------------------------------------- readPolicy
 
 
@@ -1369,6 +1604,42 @@ def test_gas_per_operation(registry, org, controller, processor, stranger, gatew
     assert gas["erase"] < 40_000
 
 
+def test_log_reads_gas_per_element(registry, controller, processor, gateway, capsys):
+    """A processor's listing logged in one transaction: gas per read for batches of 1, 10 and 100 reads of
+    distinct subjects (run with -s). Subjects are read once before, nonces random, as the logRead rows."""
+    keys = [create_keyed(registry, controller, loose_key(f"gas batch {i}")) for i in range(MAX_PAGE)]
+    people = [key.address for key in keys]
+
+    def batch(who, **kwargs):
+        reads = [Read(registry, processor, subject, **kwargs) for subject in who]
+        tx = registry.logReads([signed(r) for r in reads], {"from": gateway})
+        assert [e["result"] for e in tx.events["ReadLogged"]] == [GRANTED] * len(who)
+        return tx.gas_used
+
+    per_read = {}
+    per_read["logReads x100: each subject's first read"] = batch(people) / MAX_PAGE
+    single = registry.logRead(*signed(Read(registry, processor, people[0])), {"from": gateway}).gas_used
+    per_read["logRead alone (for comparison)"] = single
+    for size in (1, 10, MAX_PAGE):
+        per_read[f"logReads x{size}: random nonces"] = batch(people[:size]) / size
+    nonces = iter(range(2**200, 2**200 + MAX_PAGE))
+    reads = [Read(registry, processor, subject, nonce=next(nonces)) for subject in people]
+    per_read["logReads x100: consecutive nonces"] = registry.logReads(
+        [signed(r) for r in reads], {"from": gateway}
+    ).gas_used / MAX_PAGE
+
+    with capsys.disabled():
+        print("\n\nPersonalDataRegistry.logReads gas per read (whole transaction / reads, 21,000 base included)")
+        for name, used in per_read.items():
+            print(f"  {name:<48} {used:>11,.0f}")
+
+    assert per_read["logReads x1: random nonces"] < single + 2_000  # the batch's own overhead is small
+    assert per_read["logReads x10: random nonces"] < per_read["logReads x1: random nonces"] - 15_000
+    assert per_read["logReads x100: random nonces"] < 55_000
+    assert per_read["logReads x100: consecutive nonces"] < 40_000
+    assert per_read["logReads x100: random nonces"] * MAX_PAGE < 10_000_000  # far below a block's gas
+
+
 # ---------------------------------------------------------------- the Python wrapper over the same contract
 
 
@@ -1448,3 +1719,53 @@ def test_python_wrapper_round_trip(registry, org, processor, gateway):
         wrapped.erase(org_key, subject_key.address)
     if "PersonalDataRegistry" in artifacts.CONTRACTS:  # once the registry's errors are known to revert.py
         assert refusal.value.contract_error == "PersonalDataRecordErased"
+
+
+def test_python_wrapper_logs_reads_in_one_transaction(registry, org, processor, gateway, stranger):
+    """PersonalDataRegistry.log_reads: one transaction, one entry per read in order, each carrying the
+    transaction's whole gas; an empty or too long batch is refused before anything is sent."""
+    from elicense.chain import Chain, account_from_key
+    from elicense.errors import ElicenseError, InvalidInput
+    from elicense.nodes import dev_key
+    from elicense.registries.personal import PAGE
+    from elicense.registries.personal import PersonalDataRegistry as Wrapped
+
+    chain_ = Chain(web3.provider.endpoint_uri)
+    org_key, gateway_key, subject_key, stranger_key = (account_from_key(dev_key(i)) for i in (0, 5, 6, 9))
+    assert stranger_key.address == stranger.address
+    wrapped = Wrapped(chain_, registry.address)
+    processor_key = account_from_key(processor.private_key)
+    subject_ = subject_key.address
+    deadline = chain_.timestamp() + HOUR
+    signature = wrapped.sign_consent(subject_key, org.address, PURPOSE, file_hash("w1"), deadline)
+    wrapped.create(org_key, subject_, CID_V1, file_hash("w1"), PURPOSE, deadline, signature)
+
+    reads = [
+        wrapped.signed_read(processor_key, subject_, ["name", "email"]),
+        wrapped.signed_read(stranger_key, subject_, "*"),
+        wrapped.signed_read(subject_key, subject_, "*"),
+    ]
+    entries = wrapped.log_reads(gateway_key, reads)
+
+    assert [(e.reader, e.result, e.fields) for e in entries] == [
+        (processor.address, "granted", "email,name"), (stranger.address, "not-authorised", "*"),
+        (subject_, "granted", "*"),
+    ]
+    assert {(e.submitter, e.tx_hash, e.block_number, e.gas_used) for e in entries} == {
+        (gateway.address, entries[0].tx_hash, entries[0].block_number,
+         web3.eth.get_transaction_receipt(entries[0].tx_hash)["gasUsed"])
+    }
+    assert entries[-1].access_head == wrapped.access_head(subject_)
+    assert wrapped.access_log(subject_) == [dataclasses.replace(e, gas_used=0) for e in entries]
+    assert wrapped.verify_access_log(subject_)
+
+    sent = web3.eth.get_transaction_count(gateway.address)
+    for batch in ([], [reads[0]] * (PAGE + 1)):
+        with pytest.raises(InvalidInput):
+            wrapped.log_reads(gateway_key, batch)
+    assert web3.eth.get_transaction_count(gateway.address) == sent
+
+    with pytest.raises(ElicenseError) as refusal:  # a replay in the batch: nothing of it is logged
+        wrapped.log_reads(gateway_key, [wrapped.signed_read(processor_key, subject_, "*"), reads[0]])
+    assert refusal.value.contract_error == "PersonalDataReadReplayed"
+    assert len(wrapped.access_log(subject_)) == 3

@@ -231,6 +231,20 @@ class PersonalDataRegistry(Wrapper):
     def revoke_role(self, account, role: str, address: str) -> TxResult:
         return self.chain.send(self.contract.functions.revokeRole(self.role(role), address), account)
 
+    def members(self, role: str) -> list[str]:
+        """Current holders of ``role``, from the RoleGranted and RoleRevoked logs (in order of granting)."""
+        role_id = self.role(role)
+        changes = [*self.contract.events.RoleGranted().get_logs(from_block=0, argument_filters={"role": role_id}),
+                   *self.contract.events.RoleRevoked().get_logs(from_block=0, argument_filters={"role": role_id})]
+        changes.sort(key=lambda e: (e["blockNumber"], e["logIndex"]))
+        members: dict[str, None] = {}
+        for event in changes:
+            if event["event"] == "RoleGranted":
+                members[event["args"]["account"]] = None
+            else:
+                members.pop(event["args"]["account"], None)
+        return list(members)
+
     # EIP-712 ----------------------------------------------------------------------------
     def typed_consent(self, controller: str, purpose: bytes, integrity_hash_: bytes, deadline: int, nonce: int) -> dict:
         """What a subject signs to let ``controller`` create their record; consentDigest gives the same digest."""
@@ -329,6 +343,20 @@ class PersonalDataRegistry(Wrapper):
         tx = self.chain.send(fn, account)
         return self._entry(self.events(tx, "ReadLogged")[0], tx.gas_used)
 
+    def log_reads(self, account, reads: list[SignedRead]) -> list[ReadEntry]:
+        """Records 1 to ``PAGE`` reads in one transaction (logReads), exactly as ``log_read`` one by one:
+        one entry per read, in order. Refusals are outcomes; an unknown subject or a replayed nonce
+        (also one repeated within ``reads``) raises and logs none of them. Each entry's ``gas_used`` is
+        the whole transaction's gas, not a share of it."""
+        reads = list(reads)
+        if not reads or len(reads) > PAGE:
+            raise InvalidInput(f"a batch of reads holds 1 to {PAGE} reads, not {len(reads)}")
+        fn = self.contract.functions.logReads([
+            (r.subject, r.reader, bytes(r.what), r.deadline, r.nonce, bytes(r.signature)) for r in reads
+        ])
+        tx = self.chain.send(fn, account)
+        return [self._entry(event, tx.gas_used) for event in self.events(tx, "ReadLogged")]
+
     @staticmethod
     def _entry(event, gas_used: int = 0) -> ReadEntry:
         a = event["args"]
@@ -402,8 +430,14 @@ class PersonalDataRegistry(Wrapper):
     def requests_for(self, subject: str, *, pending_only: bool = False, from_block: int = 0) -> list[ConsentRequest]:
         """The requests made to ``subject`` (the wallet page), with the requester's key from the event
         and the current status from the contract."""
-        logs = self.contract.events.ConsentRequested().get_logs(from_block=from_block,
-                                                                argument_filters={"subject": subject})
+        return self._requests({"subject": subject}, pending_only, from_block)
+
+    def requests_by(self, requester: str, *, from_block: int = 0) -> list[ConsentRequest]:
+        """The requests ``requester`` made, to any subject."""
+        return self._requests({"requester": requester}, False, from_block)
+
+    def _requests(self, filters: dict, pending_only: bool, from_block: int) -> list[ConsentRequest]:
+        logs = self.contract.events.ConsentRequested().get_logs(from_block=from_block, argument_filters=filters)
         logs.sort(key=lambda e: (e["blockNumber"], e["logIndex"]))
         found = [self.request(e["args"]["requestId"], bytes(e["args"]["publicKey"])) for e in logs]
         return [r for r in found if r is not None and (not pending_only or r.status == "pending")]
