@@ -142,17 +142,56 @@ def run(out: Path, node: str = "anvil", console: Console | None = None, topology
         if relayer is not None:
             _wait_anchored(admin, batched)
         from_batch = inspector.check(alice.address, "EDU-UH", admin.present(alice, batched, fields=["degree"]))
+        data_sets = _personal_and_shared(admin, wallet, users, out, note)
         if relayer is not None:
             anchored = sorted({(s.source, s.destination) for s in relayer.submitted})
             console.print(f"relayer: {len(relayer.submitted)} checkpoints accepted on {len(anchored)} routes")
         _summary(console, rows, passing, failing, from_batch)
         console.print(f"keystores in {out / 'keystore'} (password '{PASSWORD}'), batch bundles in {out / 'store'}; "
                       f"{time.monotonic() - started:.1f} s")
+        console.print(f"personal data: PersonalDataRegistry {data_sets['personal']} (Alice has a pending consent "
+                      f"request; files in {out / 'storage'}); shared data: DataSharing {data_sets['sharing']}")
         if serve:
-            _serve(console, admin, out, port)
+            _serve(console, admin, out, port, data_sets)
         console.print("chains stopped")
 
     return {"passing": passing, "failing": failing, "issued": issued, "batch": from_batch}
+
+
+def _personal_and_shared(admin: Client, wallet: Wallet, users: dict, out: Path, note) -> dict:
+    """The health authority keeps personal records under the GDPR; the business bureau shares a data set."""
+    from . import sharing
+    from .crypto import public_key
+    from .personal import PersonalData, ReadRefused, deploy
+    from .storage.embedded import EmbeddedStore
+
+    storage = EmbeddedStore(out / "storage")
+    health, land, bureau = (wallet.load(n, PASSWORD) for n in ("health-fi", "land-fi", "biz-fi"))
+    alice, bob, police, gov = (wallet.load(n, PASSWORD) for n in ("alice", "bob", "police", "gov-fi"))
+    registry = deploy(admin.chain, health)
+    data = PersonalData(registry, storage, identities=admin.identities)
+    note("health authority: record Alice's data (her consent)", data.create_with_consent(
+        health, alice, {"name": "Alice Example", "email": "alice@example.org", "blood_type": "0+"}, "patient record"))
+    note("health authority: record Bob's data (his consent)", data.create_with_consent(
+        health, bob, {"name": "Bob Example", "email": "bob@example.org", "blood_type": "A-"}, "patient record"))
+    note("Alice reads her own record (logged)", data.read(alice, alice.address, "*").entry)
+    try:
+        data.read(police, alice.address, "blood_type")
+    except ReadRefused as refused:
+        note("police reads Alice's record: refused, logged", refused.entry)
+    asked = data.request_consent(land, alice.address, "mortgage valuation")
+    note("land survey asks Alice for her record (pending in her wallet)", asked)
+    registry.grant_role(health, "supervisor", gov.address)
+    audit = data.audit(gov, bob.address, record_finding=False)
+    note("supervisor audits Bob's record", registry.record_audit(gov, bob.address, audit.finding,
+                                                                 bytes.fromhex(audit.evidence[2:])),
+         f"finding {audit.finding}")
+
+    shared = sharing.deploy(admin.chain, bureau)
+    published = sharing.share(shared, bureau, storage, b"business_id,company,activity\n3141592-6,Example Bakery Oy,"
+                              b"food retail\n", "business-register", {police.address: public_key(police)})
+    note("business bureau shares the register extract", published)
+    return {"personal": registry.address, "sharing": shared.address, "storage": storage}
 
 
 def _summary(console, rows, passing, failing, from_batch) -> None:
@@ -172,19 +211,23 @@ def _summary(console, rows, passing, failing, from_batch) -> None:
                       f"{verdict.tx_hash} (block {verdict.block_number}); fields shown: {verdict.fields}")
 
 
-def _serve(console, admin: Client, out: Path, port: int) -> None:
+def _serve(console, admin: Client, out: Path, port: int, data_sets: dict) -> None:
     """The pages and the REST API on the demo's chains, until Ctrl-C; the sample keystores can be
     downloaded from the server and imported into the wallet and console pages."""
     from .server import Server
 
     service = account_from_key(dev_key(5))
     port = port if _free(port) else 0
-    with Server(admin, service, port=port, faucet=True, static={"/demo/keystore": out / "keystore"}) as server:
+    with Server(admin, service, port=port, faucet=True, static={"/demo/keystore": out / "keystore"},
+                storage=data_sets["storage"], gateway_log=out / "gateway", personal=[data_sets["personal"]],
+                sharing=[data_sets["sharing"]]) as server:
         people = ", ".join(f"[link={server.url}/demo/keystore/{n}.json]{n}[/link]" for n in ("alice", "bob", "police", "edu-uh"))
         console.print(f"\n[bold green]elicense is serving[/] at [bold]{server.url}/[/]  (API docs {server.url}/docs)")
         console.print(f"  holder wallet   {server.url}/wallet.html   import alice.json or bob.json")
         console.print(f"  inspector       {server.url}/inspect.html  import police.json")
         console.print(f"  agency console  {server.url}/agency.html   import edu-uh.json (or reg-hel, land-fi, biz-fi, health-fi)")
+        console.print(f"  shared data     {server.url}/sharing.html  import police.json (on the allow-list)")
+        console.print("  Alice's wallet also shows her personal record, the land survey's consent request and her access log")
         console.print(f"  sample keystores (password '{PASSWORD}'): {out / 'keystore'}, also at {server.url}/demo/keystore/: {people}")
         console.print("Ctrl-C stops the server and the chains.")
         server.wait(console)

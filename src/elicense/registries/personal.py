@@ -8,6 +8,7 @@ reads and verifies the access log from the events.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -174,6 +175,9 @@ class ConsentRequest:
     requested_at: int
     answered_at: int
     public_key: bytes | None = None
+    tx_hash: str | None = None  # set when the request was just made here
+    block_number: int = 0
+    gas_used: int = 0
 
 
 @dataclass(frozen=True)
@@ -393,7 +397,8 @@ class PersonalDataRegistry(Wrapper):
         fn = self.contract.functions.requestConsent(subject, bytes(purpose), bytes(public_key))
         tx = self.chain.send(fn, account)
         a = self.events(tx, "ConsentRequested")[0]["args"]
-        return self.request(a["requestId"], public_key=bytes(a["publicKey"]))
+        made = self.request(a["requestId"], public_key=bytes(a["publicKey"]))
+        return dataclasses.replace(made, tx_hash=tx.tx_hash, block_number=tx.block_number, gas_used=tx.gas_used)
 
     def grant_consent(self, account, request_id: int, pointer: str, integrity_hash_: bytes) -> ConsentDecision:
         """The subject grants: the envelope, now also wrapped to the requester, is stored at ``pointer``."""
