@@ -22,11 +22,12 @@ console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 class Context:
     def __init__(self, rpc, deployments, keystore, account, password, password_file, dev_account, topology=None,
-                 store=None):
+                 store=None, storage=None):
         self.rpc, self.account_name, self.dev_account = rpc, account, dev_account
         self.deployments = Path(deployments) if deployments else None
         self.topology_path = Path(topology) if topology else None
         self.store = store
+        self.storage = storage  # off-chain files (attachments): a folder or an IPFS API address
         self.wallet = Wallet(keystore)
         self._password, self._password_file = password, password_file
         self._client = None
@@ -55,11 +56,17 @@ class Context:
             from .store import DocumentStore
 
             store = DocumentStore(self.store)
+            storage = None
+            if self.storage:
+                from .storage import open_store
+
+                storage = open_store(self.storage)
             if self.topology_path is not None:
-                self._client = Client.from_topology(self.topology_path, sender=self.sender(), wallet=self.wallet, store=store)
+                self._client = Client.from_topology(self.topology_path, sender=self.sender(), wallet=self.wallet,
+                                                    store=store, storage=storage)
             else:
                 self._client = Client.connect(self.rpc, sender=self.sender(), deployments_dir=self.deployments,
-                                              wallet=self.wallet, store=store)
+                                              wallet=self.wallet, store=store, storage=storage)
         return self._client
 
 
@@ -115,13 +122,17 @@ def show(obj) -> None:
 @click.option("--topology", envvar="ELICENSE_TOPOLOGY", type=click.Path(dir_okay=False),
               help="Topology file naming the main chain and side chains (instead of --rpc/--deployments).")
 @click.option("--store", envvar="ELICENSE_STORE", help="Folder of the content-addressed document store [~/.elicense/store].")
+@click.option("--storage", help="Off-chain storage of attachments: a folder, or an IPFS node's API "
+                                "(/ip4/127.0.0.1/tcp/5001) [$ELICENSE_IPFS_API, else $ELICENSE_STORAGE or "
+                                "~/.elicense/storage].")
 @click.pass_context
-def cli(ctx, rpc, deployments, keystore, account, password, password_file, dev_account, topology, store):
+def cli(ctx, rpc, deployments, keystore, account, password, password_file, dev_account, topology, store, storage):
     """Electronic licences on Ethereum: register, issue, renew, revoke, present and check.
 
     Agencies issue licences encrypted to a holder's registered public key; holders present them
     with a fresh signature; inspectors check them, and every check is recorded on chain."""
-    ctx.obj = Context(rpc, deployments, keystore, account, password, password_file, dev_account, topology, store)
+    ctx.obj = Context(rpc, deployments, keystore, account, password, password_file, dev_account, topology, store,
+                      storage)
 
 
 # ---------------------------------------------------------------------- set-up
@@ -347,35 +358,60 @@ def with_fields(fn):
     return fn
 
 
+attach_option = click.option(
+    "--attach", "attach_files", multiple=True, metavar="FILE",
+    help="Attach FILE (a scan, a PDF; repeatable): sealed for the holder and the agency, stored off chain "
+         "(--storage), referenced by the licence field attachment:<file name>.")
+
+
+def read_attachments(files: tuple[str, ...]) -> list[tuple[str, bytes, str]]:
+    from .attachments import read_file
+
+    return [read_file(path) for path in files]
+
+
+def with_attachments(result: dict, issued) -> dict:
+    """``result`` plus, when files were attached, their references: the agency's copy, to read them back."""
+    if getattr(issued, "attachments", None):
+        result["attachments"] = issued.attachments
+    return result
+
+
 @cli.command()
 @click.argument("holder")
 @click.option("--org", required=True, help="Organisation code of the issuing agency (yours).")
 @type_option
 @with_fields
+@attach_option
 @pass_ctx
-def issue(ctx, holder, org, cert_type, pairs, data_file, valid_from, valid_until):
+def issue(ctx, holder, org, cert_type, pairs, data_file, valid_from, valid_until, attach_files):
     """API 2 - send certification: issue a licence to HOLDER, encrypted to the holder's key."""
     fields = parse_fields(pairs, data_file)
+    files = read_attachments(attach_files)
     issued = ctx.client.send_certification(
-        holder, org, cert_type, fields, valid_from=parse_time(valid_from), valid_until=parse_time(valid_until)
+        holder, org, cert_type, fields, valid_from=parse_time(valid_from), valid_until=parse_time(valid_until),
+        attachments=files,
     )
-    show({"licence_id": issued.licence_id, "tx_hash": issued.tx_hash, "block_number": issued.block_number,
-          "gas_used": issued.gas_used})
+    show(with_attachments({"licence_id": issued.licence_id, "tx_hash": issued.tx_hash,
+                           "block_number": issued.block_number, "gas_used": issued.gas_used}, issued))
 
 
 @cli.command()
 @click.argument("licence_id")
 @type_option
 @with_fields
+@attach_option
 @pass_ctx
-def renew(ctx, licence_id, cert_type, pairs, data_file, valid_from, valid_until):
+def renew(ctx, licence_id, cert_type, pairs, data_file, valid_from, valid_until, attach_files):
     """Issue the successor of LICENCE_ID (same holder); the old one becomes 'renewed'."""
+    fields = parse_fields(pairs, data_file)
+    files = read_attachments(attach_files)
     issued = ctx.client.renew(
-        cert_type, licence_id, parse_fields(pairs, data_file), valid_from=parse_time(valid_from),
-        valid_until=parse_time(valid_until),
+        cert_type, licence_id, fields, valid_from=parse_time(valid_from), valid_until=parse_time(valid_until),
+        attachments=files,
     )
-    show({"licence_id": issued.licence_id, "previous": issued.previous, "tx_hash": issued.tx_hash,
-          "block_number": issued.block_number})
+    show(with_attachments({"licence_id": issued.licence_id, "previous": issued.previous, "tx_hash": issued.tx_hash,
+                           "block_number": issued.block_number}, issued))
 
 
 def _status_command(name: str, doc: str, with_reason: bool):
@@ -470,6 +506,39 @@ def present(ctx, licence_id, fields, ttl, out, qr, compact):
 
 
 @cli.command()
+@click.argument("licence_id")
+@click.argument("name", required=False)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the file here [NAME in the current folder].")
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@pass_ctx
+def attachment(ctx, licence_id, name, out, force):
+    """Holder: write attachment NAME of LICENCE_ID to a file (with --account, the holder's key; files
+    are read from --storage), checked against the licence; without NAME, list the attachments."""
+    from .attachments import fetch, pick
+
+    client = ctx.client
+    holder = client._signer()
+    found = next((item for item in client.licences_of(holder.address) if item.licence_id == licence_id.lower()), None)
+    if found is None:
+        raise ElicenseError(f"{holder.address} holds no licence {licence_id}")
+    refs = client.attachments_of(found, holder)
+    if name is None:
+        show(refs)
+        return
+    ref = pick(refs, name)
+    target = Path(out) if out else Path(ref["name"])
+    if target.exists() and not force:
+        raise InvalidInput(f"{target} already exists; pass --force to overwrite it")
+    data = fetch(client.storage, ref, holder)
+    try:  # the plaintext of a personal document: readable by its owner only
+        with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write the attachment to {target}: {exc.strerror or exc}") from None
+    show({"name": ref["name"], "media_type": ref["media_type"], "size": len(data), "path": str(target)})
+
+
+@cli.command()
 @click.argument("holder")
 @click.option("--org", required=True, help="Organisation code of the agency expected to have issued it.")
 @click.option("--presentation", "source", required=True, help="Presentation file, or '-' for stdin.")
@@ -535,6 +604,11 @@ def serve(ctx, host, port, faucet, frontend):
     _stop_on_sigterm()
     run_server(ctx.client, ctx.sender(), host=host, port=port, faucet=faucet,
                frontend=Path(frontend) if frontend else None, console=console)
+
+
+from .personal_cli import personal  # noqa: E402  (the group registers itself below)
+
+cli.add_command(personal)
 
 
 def main() -> None:

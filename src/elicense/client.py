@@ -7,7 +7,8 @@ above this layer talks to a contract directly.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields as dataclass_fields
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
@@ -15,11 +16,12 @@ from eth_account.signers.local import LocalAccount
 from . import crypto, types
 from .chain import Chain, TxResult
 from .deployments import Deployment
-from .errors import Conflict, ElicenseError, InvalidInput, NotAllowed, NotDeployed, NotFound
+from .errors import Conflict, ElicenseError, InvalidInput, NodeUnreachable, NotAllowed, NotDeployed, NotFound
 from .licence import LicenceDocument
 from .registries import AnchorRegistry, IdentityRegistry, IssuedBatch, IssuedLicence, IssuerRegistry, LicenceRegistry, RegistryMirror
 from .batch import batch_args
 from .store import DocumentStore
+from .storage import Storage
 from .topology import Topology
 from .wallet import Wallet
 
@@ -64,6 +66,21 @@ class QueriedLicence:
         return document
 
 
+@dataclass(frozen=True)
+class AttachedLicence(IssuedLicence):
+    """An issued (or renewed) licence with attachments: ``attachments`` maps each file name to its
+    reference (:mod:`elicense.attachments`), which the agency keeps to read the file back later."""
+
+    attachments: dict = field(default_factory=dict)
+
+
+def _with_references(issued: IssuedLicence, refs: dict) -> IssuedLicence:
+    if not refs:
+        return issued
+    values = {f.name: getattr(issued, f.name) for f in dataclass_fields(issued)}
+    return AttachedLicence(**values, attachments={ref["name"]: ref for ref in refs.values()})
+
+
 def _batch_ref(root: str, entry) -> dict:
     """What a presentation of a batched licence carries, and checkBatched takes: root, leaf, proof (hex)."""
     return {"root": root, "leaf": [entry.holder, "0x" + entry.data_hash.hex(), entry.valid_from, entry.valid_until,
@@ -78,7 +95,7 @@ class Client:
     def __init__(self, chain: Chain | None = None, *, sender: LocalAccount | None = None,
                  deployment: Deployment | None = None, deployments_dir: Path | None = None,
                  wallet: Wallet | None = None, topology: Topology | None = None, anchor_timeout: float = 60.0,
-                 store: DocumentStore | None = None):
+                 store: DocumentStore | None = None, storage: Storage | None = None):
         if topology is not None:
             chain = topology.chain(topology.main)
             deployment = topology.entry(topology.main).deployment
@@ -90,6 +107,7 @@ class Client:
         self._topology = topology
         self.anchor_timeout = anchor_timeout  # how long to wait for the relayer to carry a fact over
         self.store = store or DocumentStore()
+        self._storage = storage  # off-chain files (attachments); opened on first use, see `storage`
         self._cache: dict = {}  # main-chain log view and parsed bundles: they never change
         self.prover: LocalAccount | None = None  # pays for permissionless mirror proofs [the sender]
 
@@ -110,6 +128,15 @@ class Client:
             self._topology = Topology.single(self.chain.url, self.chain.chain_id, self.deployment)
             self._topology.adopt(self._topology.main, self.chain)
         return self._topology
+
+    @property
+    def storage(self) -> Storage:
+        """Where attachments go: the one given, else :func:`elicense.storage.open_store` (opened on first use)."""
+        if self._storage is None:
+            from .storage import open_store
+
+            self._storage = open_store()
+        return self._storage
 
     # ----------------------------------------------------------------- deployment
 
@@ -218,25 +245,89 @@ class Client:
     # ----------------------------------------------------------------- API 2: send certification
 
     def send_certification(self, holder: str, org_code: str, cert_type, fields: dict, *, valid_from: int | None = None,
-                           valid_until: int = types.FOREVER) -> IssuedLicence:
-        """Issues a licence: the data is encrypted to the holder's registered key; the chain keeps its hash."""
+                           valid_until: int = types.FOREVER,
+                           attachments: list[tuple[str, bytes, str]] | None = None) -> IssuedLicence:
+        """Issues a licence: the data is encrypted to the holder's registered key; the chain keeps its hash.
+
+        ``attachments`` (file name, bytes, media type) are sealed for the holder and the signer, put in
+        :attr:`storage` and referenced by fields ``attachment:<name>`` (:mod:`elicense.attachments`);
+        the result is then an :class:`AttachedLicence` carrying the references."""
         holder = types.address(holder, "holder address")
         registry = self.licences(cert_type)
         self._check_agency(org_code)
-        document, ciphertext, valid_from = self._prepare(registry, holder, org_code, fields, valid_from, valid_until)
-        self.ensure_mirrored(registry, identities=[(holder, "holder")], accredited=self._signer().address)
-        return registry.issue(self._signer(), holder, document.data_hash, valid_from, valid_until, ciphertext)
+        with self._attached(holder, fields, attachments) as (fields, refs):
+            document, ciphertext, valid_from = self._prepare(registry, holder, org_code, fields, valid_from,
+                                                             valid_until)
+            self.ensure_mirrored(registry, identities=[(holder, "holder")], accredited=self._signer().address)
+            issued = registry.issue(self._signer(), holder, document.data_hash, valid_from, valid_until, ciphertext)
+        return _with_references(issued, refs)
 
     def renew(self, cert_type, previous_id: str, fields: dict, *, valid_from: int | None = None,
-              valid_until: int = types.FOREVER) -> IssuedLicence:
+              valid_until: int = types.FOREVER,
+              attachments: list[tuple[str, bytes, str]] | None = None) -> IssuedLicence:
+        """Issues the successor of ``previous_id`` to the same holder; ``attachments`` as in
+        :meth:`send_certification` (to keep the old licence's files, pass its ``attachment:`` fields on)."""
         registry = self.licences(cert_type)
         self._claim_if_batched(cert_type, previous_id)  # a renewal marks the old licence: it must be stored
         info = self._licence_info(registry, previous_id)
-        document, ciphertext, valid_from = self._prepare(registry, info.holder, info.agency, fields, valid_from, valid_until)
-        self.ensure_mirrored(registry, accredited=self._signer().address)
-        return registry.renew(
-            self._signer(), types.bytes32(previous_id, "licence id"), document.data_hash, valid_from, valid_until, ciphertext
-        )
+        with self._attached(info.holder, fields, attachments) as (fields, refs):
+            document, ciphertext, valid_from = self._prepare(registry, info.holder, info.agency, fields, valid_from,
+                                                             valid_until)
+            self.ensure_mirrored(registry, accredited=self._signer().address)
+            issued = registry.renew(self._signer(), types.bytes32(previous_id, "licence id"), document.data_hash,
+                                    valid_from, valid_until, ciphertext)
+        return _with_references(issued, refs)
+
+    def seal_attachments(self, holder: str, attachments, fields: dict | None = None) -> dict[str, dict]:
+        """Seals each (file name, bytes, media type) for ``holder`` (its registered key) and the signer,
+        stores it in :attr:`storage`; returns the licence fields to add, {``attachment:<name>``: reference}.
+        Everything is checked before anything is stored (against ``fields`` too: no name twice)."""
+        from . import attachments as att
+
+        items = [tuple(item) for item in attachments or ()]
+        if any(len(item) != 3 for item in items):
+            raise InvalidInput("each attachment is (file name, bytes, media type)")
+        att.check_fields(fields if isinstance(fields, dict) else {}, [name for name, _, _ in items])
+        for name, data, media_type in items:
+            att.check_media_type(media_type)
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise InvalidInput(f"the attachment {name!r} must be bytes, not {type(data).__name__}")
+            att.check_size(name, len(data))
+        if not items:
+            return {}
+        signer = self._signer()
+        readers = {types.address(holder, "holder address"): self.query_public_key(holder),
+                   signer.address: crypto.public_key(signer)}
+        refs: dict[str, dict] = {}
+        try:
+            for name, data, media_type in items:
+                refs[att.field_name(name)] = att.attach(self.storage, data, name, media_type, readers)
+        except BaseException:
+            self.discard_attachments(refs)
+            raise
+        return refs
+
+    def discard_attachments(self, refs: dict) -> None:
+        """Removes the stored files of ``refs`` (references, or fields holding them), best effort: for
+        attachments whose licence was never issued."""
+        for ref in refs.values():
+            try:
+                self.storage.remove(ref["cid"])
+            except (ElicenseError, KeyError, TypeError):
+                pass
+
+    @contextmanager
+    def _attached(self, holder: str, fields, attachments):
+        """(fields with the attachments' references, the references). When the block is refused (the
+        licence was not issued) the stored files are removed again; when its outcome is unknown (the
+        node stopped answering, an interrupt: the transaction may still be mined) they are kept."""
+        refs = self.seal_attachments(holder, attachments, fields)
+        try:
+            yield ({**fields, **refs} if refs and isinstance(fields, dict) else fields), refs
+        except ElicenseError as exc:
+            if not isinstance(exc, NodeUnreachable):
+                self.discard_attachments(refs)
+            raise
 
     def issue_batch(self, cert_type, org_code: str, rows) -> IssuedBatch:
         """Issues many licences in one transaction under one Merkle root; the bundle (tree and
@@ -488,6 +579,20 @@ class Client:
 
         return qr.encode(self.present(holder_account, licence, fields, ttl), issued_block=licence.block_number)
 
+    def attachments_of(self, licence: QueriedLicence, private_key) -> dict[str, dict]:
+        """The holder's view of a licence's attachments: {file name: reference}, from the decrypted licence."""
+        from . import attachments as att
+
+        return att.references(licence.decrypt(getattr(private_key, "key", private_key)).fields)
+
+    def attachment(self, licence: QueriedLicence, name: str, private_key) -> bytes:
+        """Holder: attachment ``name`` of ``licence``, fetched from :attr:`storage`, checked against the
+        reference committed in the licence and decrypted with the holder's key."""
+        from . import attachments as att
+
+        document = licence.decrypt(getattr(private_key, "key", private_key))
+        return att.fetch(self.storage, att.find(document, name), private_key)
+
     # ----------------------------------------------------------------- side chains
 
     def ensure_mirrored(self, registry: LicenceRegistry, identities=(), accredited: str | None = None) -> list[TxResult]:
@@ -555,7 +660,8 @@ class Client:
     def with_sender(self, sender: LocalAccount) -> "Client":
         """The same chain and deployment, acting as another account."""
         other = Client(self.chain, sender=sender, deployment=self._deployment, deployments_dir=self.deployments_dir,
-                       wallet=self.wallet, topology=self._topology, anchor_timeout=self.anchor_timeout, store=self.store)
+                       wallet=self.wallet, topology=self._topology, anchor_timeout=self.anchor_timeout,
+                       store=self.store, storage=self._storage)
         other._cache = self._cache  # past logs and stored bundles are the same whoever reads them
         other.prover = self.prover
         return other
