@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
+import cbor2
 import pytest
 import rlp
 from eth_account import Account
@@ -24,11 +25,12 @@ from eth_utils import big_endian_to_int, to_checksum_address
 from hexbytes import HexBytes
 
 from elicense import crypto, qr
-from elicense.errors import InvalidInput
+from elicense.errors import DecryptionError, InvalidInput
 from elicense.licence import LicenceDocument, canonical, disclosed_names_hash, disclosure_hash, field_leaf, field_salt
 from elicense.presentation import Presentation
 from elicense.presentation import create as create_presentation
 from elicense.registries.licences import LicenceRegistry
+from elicense.storage import envelope
 
 PROJECT = Path(__file__).resolve().parents[2]
 FRONTEND = PROJECT / "frontend"
@@ -381,6 +383,186 @@ def test_signed_transaction_decodes_in_python():
                                    f"but the unlocked key is {account.address}")
 
 
+# ------------------------------------------------------------------ sealed envelopes (storage/envelope.py)
+
+
+def random_cbor(rng: random.Random, depth: int = 0):
+    """Values a canonical CBOR map may hold here: ints, text, bytes, true/false/null, lists, text-keyed maps."""
+    kind = rng.randrange(7 if depth < 3 else 5)
+    if kind == 0:
+        return rng.choice([0, 1, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**53 - 1, -1, -24, -25, -257,
+                           -(2**53 - 1), rng.randint(-(2**40), 2**40)])
+    if kind == 1:
+        return random_text(rng) * rng.choice([1, 1, 5, 40])  # lengths across the 23 / 255 / 65535 boundaries
+    if kind == 2:
+        return rng.randbytes(rng.choice([0, 1, 12, 23, 24, 32, 255, 256, 300]))
+    if kind == 3:
+        return rng.choice([True, False, None])
+    if kind == 4:
+        return "0x" + rng.randbytes(20).hex()
+    if kind == 5:
+        return [random_cbor(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    keys = [random_text(rng) * rng.choice([1, 1, 4, 30]) for _ in range(rng.randint(0, 8))]
+    return {k: random_cbor(rng, depth + 1) for k in keys}
+
+
+def test_canonical_cbor_equals_cbor2():
+    """cbor2.dumps(..., canonical=True) orders map keys by the length of their encoding, then bytewise."""
+    rng = random.Random(5)
+    values = [
+        {"t": "elicense-envelope", "v": 1, "nonce": b"n" * 12, "ct": b"c", "keys": {"0xB": b"b", "0xA": b"a"}, "mac": b""},
+        {"bb": 1, "a": 2, "c": 3, "": 0, "aaa": [], "é": {}, "\U0001F600": None, "z" * 23: 1, "y" * 24: 2},
+        *[random_cbor(rng, 2) if i % 3 else {random_text(rng): random_cbor(rng) for _ in range(6)} for i in range(300)],
+    ]
+    values = [v for v in values if not isinstance(v, str) or "\ud800" not in v]
+    as_js = [js_bytes(v) if isinstance(v, bytes) else v for v in values]
+
+    def wrap(value):  # bytes inside the structure travel as {"$bytes": ...} too
+        if isinstance(value, bytes):
+            return js_bytes(value)
+        if isinstance(value, list):
+            return [wrap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: wrap(v) for k, v in value.items()}
+        return value
+
+    answers = node("call.mjs", [call("cborCanonical", wrap(v)) for v in as_js])
+    for value, (status, encoded) in zip(values, answers):
+        assert status == "ok", encoded
+        assert encoded == cbor2.dumps(value, canonical=True), value
+
+
+@pytest.fixture(scope="module")
+def people():
+    return SimpleNamespace(alice=Account.create(), bank=Account.create(), carol=Account.create(),
+                           stranger=Account.create())
+
+
+def sealed_for(plaintext: bytes, *accounts) -> bytes:
+    return envelope.seal(plaintext, {a.address: crypto.public_key(a) for a in accounts})
+
+
+def test_python_sealed_envelope_opens_in_javascript(people):
+    documents = [b"", b"\x00\xff binary", json.dumps({"name": "Zoë Ünal 😀", "city": "Tartu"}).encode(),
+                 random.randbytes(5000)]
+    sealed = [sealed_for(d, people.alice, people.bank) for d in documents]
+    calls = []
+    for s in sealed:
+        calls += [call("openEnvelope", js_bytes(s), "0x" + people.alice.key.hex()),
+                  call("openEnvelope", js_bytes(s), people.bank.key.hex()),  # without 0x too
+                  call("openEnvelope", "0x" + s.hex(), people.stranger.key.hex()),  # hex in, refused
+                  call("envelopeReaders", js_bytes(s))]
+    answers = node("call.mjs", calls)
+    for i, (document, s) in enumerate(zip(documents, sealed)):
+        alice, bank, stranger, readers = answers[4 * i:4 * i + 4]
+        assert alice == bank == ("ok", document)
+        with pytest.raises(DecryptionError) as refused:
+            envelope.open_envelope(s, people.stranger)
+        assert stranger == ("error", str(refused.value)) == (
+            "error", f"{people.stranger.address} is not a reader of this envelope")
+        assert readers == ("ok", envelope.readers(s))
+
+
+def test_reader_added_in_javascript_opens_in_python(people):
+    document = json.dumps({"email": "alice@example.org", "name": "Alice"}).encode()
+    sealed = sealed_for(document, people.alice, people.carol)
+    bank_key = "0x" + crypto.public_key(people.bank).hex()
+    answers = node("call.mjs", [
+        call("addReader", js_bytes(sealed), people.alice.key.hex(), people.bank.address, bank_key),
+        call("addReader", js_bytes(sealed), people.alice.key.hex(), people.bank.address.lower(),
+             js_bytes(b"\x04" + crypto.public_key(people.bank))),  # 65-byte key, lower-case address
+        call("addReader", js_bytes(sealed), people.alice.key.hex(), people.stranger.address, bank_key),
+        call("addReader", js_bytes(sealed), people.alice.key.hex(), "0x1234", bank_key),
+        call("addReader", js_bytes(sealed), people.stranger.key.hex(), people.bank.address, bank_key),
+        call("addReader", js_bytes(sealed), people.alice.key.hex(), people.bank.address, "0x" + "11" * 64),
+    ])
+    for status, added in answers[:2]:
+        assert status == "ok", added
+        # Python opens it with the new reader's key and with the old ones
+        assert envelope.open_envelope(added, people.bank) == document
+        assert envelope.open_envelope(added, people.alice) == envelope.open_envelope(added, people.carol) == document
+        assert envelope.readers(added) == sorted([people.alice.address, people.carol.address, people.bank.address],
+                                                 key=lambda a: a.encode())
+        # exactly what Python's add_reader makes of it: same ciphertext and old wrappings, canonical, and
+        # Python's encoder gives the very same bytes for the same map and data key
+        before, after = cbor2.loads(sealed), cbor2.loads(added)
+        assert cbor2.dumps(after, canonical=True) == added
+        assert (after["t"], after["v"], after["nonce"], after["ct"]) == (before["t"], before["v"], before["nonce"],
+                                                                        before["ct"])
+        assert {a: k for a, k in after["keys"].items() if a != people.bank.address} == before["keys"]
+        data_key, _ = envelope._unwrap(envelope._decode(added), people.bank)
+        assert envelope._encode({k: v for k, v in after.items() if k != "mac"}, data_key) == added
+        python_added = envelope.add_reader(sealed, people.alice, people.bank.address, crypto.public_key(people.bank))
+        assert set(cbor2.loads(python_added)) == set(after) and list(cbor2.loads(python_added)["keys"]) == list(
+            after["keys"])
+    # JS on JS: the added reader opens what JS made, in JS
+    [(status, opened)] = node("call.mjs", [call("openEnvelope", js_bytes(answers[0][1]), people.bank.key.hex())])
+    assert (status, opened) == ("ok", document)
+    assert answers[2] == ("error", f"the public key given for {people.stranger.address} belongs to another address")
+    assert answers[3] == ("error", '"0x1234" is not an Ethereum address')
+    assert answers[4] == ("error", f"{people.stranger.address} is not a reader of this envelope")
+    assert answers[5] == ("error", f"the public key given for {people.bank.address} belongs to another address")
+
+
+def test_altered_envelopes_are_refused(people):
+    sealed = sealed_for(b'{"name": "Alice"}', people.alice, people.bank)
+    flipped = [sealed[:i] + bytes([sealed[i] ^ 0x01]) + sealed[i + 1:] for i in range(len(sealed))]
+    fields = cbor2.loads(sealed)
+    reordered = cbor2.dumps(dict(reversed(list(fields.items()))))  # valid CBOR, same map, not canonical
+    long_head = sealed.replace(b"\x61v\x01", b"\x61v\x18\x01", 1)  # v = 1 in a two-byte head
+    intruder = cbor2.dumps({**fields, "keys": {**fields["keys"], people.stranger.address: b"\x04" * 97}},
+                           canonical=True)  # a wrapped key slipped in by someone without the data key
+    version_2 = cbor2.dumps({**fields, "v": 2}, canonical=True)
+    cases = [reordered, long_head, intruder, version_2, b"\xa0", b"not cbor \xff", sealed + b"\x00"]
+    answers = node("call.mjs", [call("openEnvelope", js_bytes(b), people.alice.key.hex()) for b in flipped + cases])
+    for i, (status, message) in enumerate(answers[:len(flipped)]):
+        assert status == "error", f"a flipped byte {i} was not noticed"
+        with pytest.raises((DecryptionError, InvalidInput)):
+            envelope.open_envelope(flipped[i], people.alice)
+    for altered, (status, message) in zip(cases, answers[len(flipped):]):
+        with pytest.raises(DecryptionError) as refused:
+            envelope.open_envelope(altered, people.alice)
+        assert (status, message) == ("error", str(refused.value)), altered[:16]
+    assert answers[len(flipped)][1] == "this is not an elicense envelope, or it was altered"
+    assert answers[len(flipped) + 1][1] == "this is not an elicense envelope, or it was altered"
+    assert answers[len(flipped) + 2][1] == "the envelope was altered: its MAC does not match its content"
+    assert answers[len(flipped) + 3][1] == "envelope version 2 is not supported (this client reads version 1)"
+    assert answers[-2][1] == "this is not an elicense envelope (it does not decode)"
+    assert answers[-1][1] == "this is not an elicense envelope, or it was altered"  # a byte after the map
+    # adding a reader to an altered envelope is refused the same way: nothing is re-wrapped
+    [(status, message)] = node("call.mjs", [call("addReader", js_bytes(intruder), people.alice.key.hex(),
+                                                 people.carol.address, js_bytes(crypto.public_key(people.carol)))])
+    assert (status, message) == ("error", "the envelope was altered: its MAC does not match its content")
+
+
+def test_typed_data_signed_in_javascript_recovers_in_python():
+    """The read requests of the personal-data gateway and of the sharing gateway, as the server hands them
+    out (EIP712Domain in types; uint256 nonce in decimal, bytes32 as 0x hex), signed by the page."""
+    from elicense.registries.personal import PersonalDataRegistry
+    from elicense.registries.sharing import DataSharing
+    from elicense.sharing import typed_read
+
+    reader = Account.create()
+    personal_registry, sharing_contract = object.__new__(PersonalDataRegistry), object.__new__(DataSharing)
+    for contract in (personal_registry, sharing_contract):
+        contract.chain = SimpleNamespace(chain_id=CHAIN_ID)
+        contract.address = to_checksum_address("0x" + random.randbytes(20).hex())
+    what, nonce = b"email,name".ljust(32, b"\0"), random.getrandbits(256)
+    personal_typed = personal_registry.typed_read(reader.address, what, NOW, nonce)
+    sharing_nonce = random.randbytes(32)
+    sharing_typed = typed_read(sharing_contract, 7, 2, NOW, sharing_nonce)
+    as_sent = [
+        {**personal_typed, "message": {**personal_typed["message"], "what": "0x" + what.hex(), "nonce": str(nonce)}},
+        {**sharing_typed, "message": {**sharing_typed["message"], "nonce": "0x" + sharing_nonce.hex()}},
+    ]
+    answers = node("wallet.mjs", [{"op": "signTyped", "key": reader.key.hex(), "typed": t} for t in as_sent]
+                   + [{"op": "signTyped", "key": reader.key.hex(), "typed": {"message": {}}}])
+    for typed, (status, signature) in zip((personal_typed, sharing_typed), answers):
+        assert status == "ok", signature
+        assert Account.recover_message(encode_typed_data(full_message=typed), signature=signature) == reader.address
+    assert answers[2] == ("error", "the server sent no typed data to sign")
+
+
 # ------------------------------------------------------------------ the browser build
 
 
@@ -398,6 +580,8 @@ def test_browser_bundle_runs_in_chromium():
                "document": doc.to_json(), "fields": ["name"], "now": NOW}
     ciphertext = "0x" + crypto.encrypt(crypto.public_key(holder), doc.to_bytes()).hex()
     keystore = json.dumps(Account.encrypt(holder.key, "pw", kdf="scrypt", iterations=2**4))
+    other = Account.create()
+    sealed = "0x" + envelope.seal(b"sealed for the holder", {holder.address: crypto.public_key(holder)}).hex()
     files = {"/dist/elicense.js": ((FRONTEND / "dist" / "elicense.js").read_text(), "text/javascript"),
              "/": ("<!doctype html><title>elicense</title>", "text/html")}
 
@@ -411,7 +595,7 @@ def test_browser_bundle_runs_in_chromium():
             page = browser.new_page()
             page.route("http://elicense.test/**", serve)
             page.goto("http://elicense.test/")
-            result = page.evaluate("""async ([keystore, ciphertext, options]) => {
+            result = page.evaluate("""async ([keystore, ciphertext, options, sealed, other, otherKey]) => {
               const L = await import("/dist/elicense.js");
               L.saveKeystore("holder", keystore);
               const wallet = await L.decryptKeystore(L.getKeystore("holder"), "pw");
@@ -421,9 +605,11 @@ def test_browser_bundle_runs_in_chromium():
               const canvas = document.createElement("canvas");
               await L.qrToCanvas(canvas, text);
               const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+              const opened = new TextDecoder().decode(L.openEnvelope(L.fromHex(sealed), wallet.privateKey));
+              const added = L.toHex(L.addReader(L.fromHex(sealed), wallet.privateKey, other, otherKey));
               return { list: L.listKeystores(), dataHash: L.dataHash(doc), presentation, text,
-                       scanned: L.scanImageData(pixels), buffer: typeof Buffer, process: typeof process };
-            }""", [keystore, ciphertext, options])
+                       scanned: L.scanImageData(pixels), buffer: typeof Buffer, process: typeof process, opened, added };
+            }""", [keystore, ciphertext, options, sealed, other.address, "0x" + crypto.public_key(other).hex()])
         finally:
             browser.close()
     assert result["list"] == [{"name": "holder", "address": holder.address}]
@@ -433,3 +619,5 @@ def test_browser_bundle_runs_in_chromium():
     assert Account.recover_message(encode_typed_data(full_message=message), signature=p.signature) == holder.address
     assert result["scanned"] == result["text"] == qr.encode(p, issued_block=42)
     assert (result["buffer"], result["process"]) == ("undefined", "undefined")
+    assert result["opened"] == "sealed for the holder"  # envelopes open in the browser build too
+    assert envelope.open_envelope(bytes.fromhex(result["added"][2:]), other) == b"sealed for the holder"

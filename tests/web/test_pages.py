@@ -16,52 +16,14 @@ import pytest
 import zxingcpp
 from eth_account import Account
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from conftest import PROJECT, make_agency, register
+from conftest import CHROMIUM_ARGS, PROJECT, make_agency, register
 from elicense import presentation as presentations, qr
 
 SHOTS = PROJECT / "reports" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-quic", "--disable-sync"]
 FIELDS = {"name": "Alice Example", "degree": "MSc", "programme": "Physics", "conferred": "2024-05-31"}
 PASSWORD = "a long wallet password"
-
-
-@pytest.fixture(scope="session")
-def playwright():
-    if not Path("/usr/bin/chromium").exists():
-        pytest.fail("Debian's chromium is missing: `make setup` installs it (apt-get install chromium)")
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="session")
-def browser(playwright):
-    chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
-    yield chromium
-    chromium.close()
-
-
-@pytest.fixture
-def open_page(browser, server):
-    """Factory: a fresh browser context (its own localStorage) on one of the pages; fails the test
-    on any uncaught script error in the page."""
-    contexts, errors = [], []
-
-    def make(name: str, width: int = 1100, height: int = 900):
-        context = browser.new_context(viewport={"width": width, "height": height}, base_url=server.url)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(f"{name}: {exc}"))
-        page.set_default_timeout(30_000)
-        page.goto(f"/{name}")
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, errors
 
 
 def shot(page, name: str) -> Path:

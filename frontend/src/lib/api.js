@@ -36,6 +36,45 @@ export async function api(path, { method = "GET", body } = {}) {
   return data;
 }
 
+/** Bytes from the server (a sealed file, say); a non-2xx answer throws as api() does, with the server's sentence. */
+export async function apiBytes(path, { method = "GET", body } = {}) {
+  const init = { method, headers: { accept: "application/octet-stream, application/json" } };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers["content-type"] = "application/json";
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (err) {
+    throw new Error(`the elicense server cannot be reached (${err.message})`);
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: the status speaks for it
+    }
+    const err = new Error(data?.error?.message ?? `the server answered ${response.status} ${response.statusText}`.trim());
+    err.status = response.status;
+    err.code = data?.error?.code ?? null;
+    throw err;
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * The signature (0x hex) of EIP-712 typed data as the server hands it out ({types, primaryType, domain,
+ * message}, types with EIP712Domain): ethers derives the domain type itself, so it is left out here.
+ */
+export async function signTyped(wallet, typed) {
+  if (!typed?.types || !typed.domain || !typed.message) throw new Error("the server sent no typed data to sign");
+  const { EIP712Domain, ...types } = typed.types;
+  return wallet.signTypedData(typed.domain, types, typed.message);
+}
+
 /**
  * The signed raw transaction ("0x…") of a PendingTx {chain_id, tx, from?, what}; its ints may be JSON
  * numbers or hex strings. Type 2 (EIP-1559) as the server prepares it, or type 0 when it sends a gasPrice.

@@ -1,16 +1,29 @@
-// The little CBOR (RFC 8949) the QR format needs, written to give the very bytes Python's cbor2.dumps
-// gives (shortest heads, definite lengths, maps in insertion order), and to read back only those items.
+// The little CBOR (RFC 8949) the QR format and the sealed envelopes need, written to give the very bytes
+// Python's cbor2.dumps gives (shortest heads, definite lengths; maps in insertion order, or with
+// {canonical: true} ordered as cbor2's canonical=True orders them: by the length of each key's
+// encoding first, then bytewise), and to read back only those items.
 
 import { concatBytes, setField, utf8 } from "./bytes.js";
 
 /** Encodes ints, strings, Uint8Array (byte string), booleans, null, arrays, Maps and plain objects. */
-export function cborEncode(value) {
+export function cborEncode(value, { canonical = false } = {}) {
   const parts = [];
-  encodeInto(value, parts);
+  encodeInto(value, parts, canonical);
   return concatBytes(...parts);
 }
 
-function encodeInto(value, parts) {
+/** cbor2.dumps(value, canonical=True): maps ordered by (length of the encoded key, encoded key). */
+export function cborCanonical(value) {
+  return cborEncode(value, { canonical: true });
+}
+
+function compareEncodedKeys(a, b) {
+  if (a.length !== b.length) return a.length - b.length;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
+}
+
+function encodeInto(value, parts, canonical) {
   if (value instanceof Uint8Array) {
     parts.push(head(2, value.length), value);
   } else if (typeof value === "string") {
@@ -23,13 +36,22 @@ function encodeInto(value, parts) {
     parts.push(Uint8Array.of(value === null ? 0xf6 : value ? 0xf5 : 0xf4));
   } else if (Array.isArray(value)) {
     parts.push(head(4, value.length));
-    for (const item of value) encodeInto(item, parts);
+    for (const item of value) encodeInto(item, parts, canonical);
   } else if (typeof value === "object") {
     const entries = value instanceof Map ? [...value] : Object.entries(value);
     parts.push(head(5, entries.length));
-    for (const [k, v] of entries) {
-      encodeInto(k, parts);
-      encodeInto(v, parts);
+    if (canonical) {
+      const encoded = entries.map(([k, v]) => [cborEncode(k, { canonical }), v]);
+      encoded.sort((x, y) => compareEncodedKeys(x[0], y[0]));
+      for (const [k, v] of encoded) {
+        parts.push(k);
+        encodeInto(v, parts, canonical);
+      }
+    } else {
+      for (const [k, v] of entries) {
+        encodeInto(k, parts, canonical);
+        encodeInto(v, parts, canonical);
+      }
     }
   } else {
     throw new Error(`a QR payload cannot hold ${typeof value}`);
@@ -49,11 +71,15 @@ function head(major, n) {
   return out;
 }
 
-/** Decodes one item (ints, byte and text strings, arrays, maps with text keys, true/false/null). */
-export function cborDecode(bytes) {
+/**
+ * Decodes one item (ints, byte and text strings, arrays, maps with text keys, true/false/null).
+ * Bytes after the item are refused, unless {trailing: true} (cbor2.loads ignores them; a caller that
+ * re-encodes to compare sees them anyway).
+ */
+export function cborDecode(bytes, { trailing = false } = {}) {
   const reader = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length), at: 0 };
   const value = decodeItem(reader, 0);
-  if (reader.at !== bytes.length) throw new Error("trailing bytes after the item");
+  if (!trailing && reader.at !== bytes.length) throw new Error("trailing bytes after the item");
   return value;
 }
 

@@ -13,4 +13,6 @@ export { getKeystore, listKeystores, removeKeystore, saveKeystore } from "./shel
 export { PRESENTATION_TYPES, createPresentation, presentationDomain } from "./presentation.js";
 export { b45decode, b45encode } from "./base45.js";
 export { decodeQr, encodeQr, isCompactQr, qrDataUrl, qrToCanvas, qrVersion, scanImageData } from "./qr.js";
-export { api, perform, signAndSubmit, signPending } from "./api.js";
+export { api, apiBytes, perform, signAndSubmit, signPending, signTyped } from "./api.js";
+export { cborCanonical } from "./cbor.js";
+export { ENVELOPE_VERSION, addReader, envelopeReaders, openEnvelope } from "./envelope.js";

@@ -348,6 +348,29 @@ export function downloadText(filename, text, type = "application/json") {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** Saves bytes (a Uint8Array) as a file through a client-side Blob. */
+export function downloadBytes(filename, bytes, type = "application/octet-stream") {
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const link = h("a", { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A table cell with its column name in data-label (small screens stack `table.stack` rows). */
+export function cell(label, ...children) {
+  return h("td", { "data-label": label }, h("div", {}, ...children));
+}
+
+/** Unix seconds as the browser's local date and time, in a <time> carrying the ISO form. */
+export function localTime(seconds, attrs = {}) {
+  const value = Number(seconds);
+  if (!Number.isFinite(value) || value <= 0) return h("span", attrs, "—");
+  const date = new Date(value * 1000);
+  return h("time", { datetime: date.toISOString(), title: date.toISOString(), ...attrs }, date.toLocaleString());
+}
+
 export function readFileText(file) {
   if (typeof file.text === "function") return file.text();
   return new Promise((resolve, reject) => {

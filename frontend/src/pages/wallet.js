@@ -6,6 +6,7 @@ import {
   $, byTestId, clearError, el, formatTime, formatValue, h, hashCode, initPage, keyPanel, listOf, messageOf, perform,
   run, sameAddress, showError, statusBadge, uid,
 } from "./common.js";
+import { personalSection } from "./parts/personal.js";
 
 const DEFAULT_TTL = 120;
 const ZERO_ID = /^(0x)?0*$/i;
@@ -23,6 +24,11 @@ const refreshButton = byTestId("refresh-button");
 
 let config = null;
 let openQr = null; // the one QR panel shown at a time: {close()}
+
+const personal = personalSection($("#personal"), {
+  getConfig: () => getConfig(),
+  currentWallet: () => keys.wallet,
+});
 
 const keys = keyPanel($("#key-panel"), {
   allowCreate: true,
@@ -51,13 +57,14 @@ function hideAccount() {
   list.replaceChildren();
   byTestId("account-address").textContent = "";
   byTestId("public-key").textContent = "";
+  personal.hide();
 }
 
 async function showAccount(wallet) {
   accountSection.hidden = false;
   byTestId("account-address").textContent = wallet.address;
   byTestId("public-key").textContent = el.publicKeyOf(wallet);
-  await checkRegistration(wallet);
+  await Promise.all([checkRegistration(wallet), personal.show(wallet)]);
 }
 
 async function fetchIdentity(address) {

@@ -15,6 +15,7 @@ await serve({
   publicKeyOf: ({ key }) => L.publicKeyOf(new Wallet(key)),
   present: ({ key, options }) => L.createPresentation(new Wallet(key), options),
   signPending: ({ key, pending }) => L.signPending(new Wallet(key), pending),
+  signTyped: ({ key, typed }) => L.signTyped(new Wallet(key), typed),
   encryptKeystore: ({ key, password, scryptN }) => L.encryptKeystore(new Wallet(key), password, { scryptN }),
   decryptKeystore: async ({ json, password }) => {
     const wallet = await L.decryptKeystore(json, password);
