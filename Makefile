@@ -57,7 +57,7 @@ $(STAMPS)/build: $(STAMPS)/python $(STAMPS)/npm .solcx/solc-v0.8.37 $(wildcard c
 frontend: $(STAMPS)/frontend
 
 # The pages' bundles (frontend/dist) and the library bundle tests/client runs under Node.
-$(STAMPS)/frontend: $(STAMPS)/npm frontend/build.mjs $(wildcard frontend/src/*/*.js)
+$(STAMPS)/frontend: $(STAMPS)/npm frontend/build.mjs $(wildcard frontend/src/*/*.js frontend/src/*/*/*.js)
 	node frontend/build.mjs
 	@touch $@
 

@@ -592,8 +592,12 @@ def _stop_on_sigterm() -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free port).")
 @click.option("--faucet", is_flag=True, help="Fund new accounts from the service account (local chains only).")
 @click.option("--frontend", type=click.Path(file_okay=False), help="Folder of the pages [the project's frontend/].")
+@click.option("--personal", "personal_registries", multiple=True,
+              help="A PersonalDataRegistry the wallet page offers (repeatable).")
+@click.option("--sharing", "sharing_contracts", multiple=True,
+              help="A DataSharing contract the sharing page offers (repeatable).")
 @pass_ctx
-def serve(ctx, host, port, faucet, frontend):
+def serve(ctx, host, port, faucet, frontend, personal_registries, sharing_contracts):
     """Serve the REST API (/api, OpenAPI at /docs) and the wallet, inspector and agency pages.
 
     The signing account (--account / --dev-account) is the service account: it pays for
@@ -602,8 +606,14 @@ def serve(ctx, host, port, faucet, frontend):
     from .server import serve as run_server
 
     _stop_on_sigterm()
+    storage = None
+    if ctx.storage:
+        from .storage import open_store
+
+        storage = open_store(ctx.storage)
     run_server(ctx.client, ctx.sender(), host=host, port=port, faucet=faucet,
-               frontend=Path(frontend) if frontend else None, console=console)
+               frontend=Path(frontend) if frontend else None, console=console, storage=storage,
+               personal=list(personal_registries), sharing=list(sharing_contracts))
 
 
 from .personal_cli import personal  # noqa: E402  (the group registers itself below)

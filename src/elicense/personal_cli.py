@@ -44,7 +44,8 @@ class PersonalContext:
             address = types.address(self.registry_address, "personal-data registry address")
             if not is_personal_registry(client.chain, address):
                 raise InvalidInput(f"{address} is not a PersonalDataRegistry on chain {client.chain.chain_id}")
-            self._data = PersonalData(PersonalDataRegistry(client.chain, address), open_store(self.storage_location),
+            location = self.storage_location or self.parent.storage  # the group's option, else the global one
+            self._data = PersonalData(PersonalDataRegistry(client.chain, address), open_store(location),
                                       identities=client.identities)
         return self._data
 

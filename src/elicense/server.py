@@ -67,9 +67,11 @@ class Server:
         self.stop()
 
 
-def serve(client, service, *, host: str, port: int, faucet: bool, frontend: Path | None, console) -> None:
+def serve(client, service, *, host: str, port: int, faucet: bool, frontend: Path | None, console, storage=None,
+          personal: list[str] = (), sharing: list[str] = ()) -> None:
     """Serves until interrupted (Ctrl-C)."""
-    with Server(client, service, host=host, port=port, faucet=faucet, frontend=frontend) as server:
+    with Server(client, service, host=host, port=port, faucet=faucet, frontend=frontend, storage=storage,
+                personal=personal, sharing=sharing) as server:
         if not (frontend or FRONTEND).joinpath("dist").is_dir():
             console.print("[yellow]the pages are not built (frontend/dist missing): run `make frontend`[/]")
         console.print(f"elicense serving on [bold]{server.url}/[/] (API docs {server.url}/docs); Ctrl-C stops")
