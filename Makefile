@@ -78,6 +78,7 @@ test-web: build
 
 bench: build
 	$(BIN)/python bench/gas.py
+	$(BIN)/python bench/personal.py
 	$(BIN)/python bench/batch.py
 	$(BIN)/python bench/verify.py
 

@@ -93,7 +93,8 @@ console = Console() if sys.stdout.isatty() else Console(width=150)  # room for t
 
 
 def document(i: int) -> dict:
-    return {"name": f"Subject {i:06d}", "email": f"subject{i}@example.org", "birthdate": f"19{50 + i % 50}-0{1 + i % 9}-1{i % 10}",
+    return {"name": f"Subject {i:06d}", "email": f"subject{i}@example.org",
+            "birthdate": f"19{50 + i % 50}-0{1 + i % 9}-1{i % 10}",
             "city": ("Tartu", "Narva", "Tallinn", "Pärnu")[i % 4], "number": f"EE{i:08d}"}
 
 
@@ -310,7 +311,8 @@ class World:
         if seen != n:
             raise SystemExit(f"listed {seen} records of {n}")
         full = [i for i, s in enumerate(sizes) if s == PAGE]
-        out = stats(walls, phases, gas) | {"pages": len(walls), "records_listed": seen, "records_per_page_max": max(sizes)}
+        out = stats(walls, phases, gas) | {"pages": len(walls), "records_listed": seen,
+                                           "records_per_page_max": max(sizes)}
         if full:  # the per-page figures of full pages only (the last page may be short)
             out["full_pages"] = stats([walls[i] for i in full], [phases[i] for i in full], [gas[i] for i in full])
         return out
@@ -436,7 +438,8 @@ def run(sizes: list[int], backends: list[str], creates: int, reads_n: int, erasu
         automine_fill: bool) -> dict:
     reference_size = min(REFERENCE, sizes[-1])
     result = {
-        "sizes": sizes, "timed_creates_per_size": creates, "pipeline_window": WINDOW, "reads_per_size": reads_n, "erasures_per_size": erasures, "page": PAGE, "seed": seed,
+        "sizes": sizes, "timed_creates_per_size": creates, "pipeline_window": WINDOW, "reads_per_size": reads_n,
+        "erasures_per_size": erasures, "page": PAGE, "seed": seed,
         "reference_records": reference_size,
         "setup": "per backend one Anvil (automine, 30M gas blocks) and one store, grown from one size to the next; "
                  "PersonalDataRegistry deployed by the controller (dev account 0), processor role to dev account 1; "
@@ -543,23 +546,23 @@ def plot(result: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
-    panels = [("create", "create (seal, store, consent, transaction)", False),
+    fig, axes = plt.subplots(2, 2, figsize=(12, 9))
+    panels = [("create", "create, one at a time (seal, store, consent, transaction)", False),
               ("read", f"read ({result['reads_per_size']} random subjects a size)", False),
-              ("list", f"list by field: one page of {PAGE}", False),
-              ("erase", f"erase (chain + store removal; {result['erasures_per_size']} a size)", True)]
+              ("list", f"list by field: one full page of {PAGE} (N ≥ {PAGE})", False),
+              ("erase", f"erase: chain + store removal ({result['erasures_per_size']} a size)", True)]
     colours = {"embedded": "tab:blue", "ipfs": "tab:orange"}
     for ax, (op, title, log_y) in zip(axes.flat, panels):
         for backend, entry in result["backends"].items():
-            levels = entry["levels"]
+            levels = [lv for lv in entry["levels"] if op != "list" or "full_pages" in lv["list"]]
             xs = [lv["records"] for lv in levels]
-            figures = [lv[op].get("full_pages", lv[op]) if op == "list" else lv[op] for lv in levels]
+            figures = [lv[op]["full_pages"] if op == "list" else lv[op] for lv in levels]
             colour = colours.get(backend)
             ax.plot(xs, [f["median_ms"] for f in figures], "o-", color=colour, label=f"{backend}: median")
-            ax.plot(xs, [f["p95_ms"] for f in figures], "s--", color=colour, alpha=0.6, label=f"{backend}: p95")
+            ax.plot(xs, [f["p95_ms"] for f in figures], "s--", color=colour, alpha=0.5, label=f"{backend}: p95")
+            ax.plot(xs, [f["without_receipt_wait"]["median_ms"] for f in figures], "x-.", color=colour, alpha=0.9,
+                    label=f"{backend}: median without the receipt wait")
             if op == "read":
-                ax.plot(xs, [lv["read"]["without_receipt_wait"]["median_ms"] for lv in levels], "x-.", color=colour,
-                        alpha=0.8, label=f"{backend}: median without the receipt wait")
                 ax.plot(xs, [lv["read_reference"]["median_ms"] for lv in levels], "o:", mfc="none", color=colour,
                         alpha=0.8, label=f"{backend}: median on a {entry['reference_records']:,}-record reference, "
                                          "same moment")
@@ -570,18 +573,20 @@ def plot(result: dict, path: Path) -> None:
             ax.set_ylim(bottom=0)
         ax.set_xlabel("records in the registry (N)")
         ax.set_ylabel("ms")
-        ax.set_title(title)
+        ax.set_title(title, fontsize="medium")
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize="small")
-    fig.suptitle("Personal data (PersonalDataRegistry on Anvil): time per operation against N")
+        ax.legend(fontsize="x-small")
+    fig.suptitle("Personal data (PersonalDataRegistry on Anvil): time per operation against N\n"
+                 "receipt wait = Anvil mining the transaction's block (grows with its state), polled every 50 ms",
+                 fontsize="medium")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
 
 def print_table(result: dict) -> None:
     times = Table("backend", "N", "create ms\nmed / p95", "create\nall s", "read ms\nmed / p95", "read ms, ref.\nmed",
-                  "read ms,\nno wait", 
-                  "page ms\nmed", "list\nall s", "erase ms\nmed / p95", title="Personal data: time per operation")
+                  "read ms,\nno wait", "page ms\nmed", "list\nall s", "erase ms\nmed / p95",
+                  title="Personal data: time per operation")
     gas = Table("backend", "N", "create", "read", "page of 100", "erase", "create again", title="gas (medians)")
     for backend, entry in result["backends"].items():
         for lv in entry["levels"]:
@@ -617,11 +622,19 @@ def main() -> None:
                         help="fill under automine too (one create per block; Anvil 1.7.1 then makes 10,000 records "
                              "take about 20 minutes per backend) instead of blocks of 64")
     parser.add_argument("--reads", type=int, default=READS, help=f"reads sampled per size (default {READS})")
-    parser.add_argument("--erasures", type=int, default=ERASURES, help=f"erasures sampled per size (default {ERASURES})")
+    parser.add_argument("--erasures", type=int, default=ERASURES,
+                        help=f"erasures sampled per size (default {ERASURES})")
     parser.add_argument("--seed", type=int, default=3, help="seed of the random choice of subjects")
     parser.add_argument("--out", type=Path, default=RESULTS / "personal.json",
                         help="where to write the JSON (the PNG goes next to it); default bench/results/personal.json")
+    parser.add_argument("--replot", action="store_true",
+                        help="only redraw the PNG and print the tables from the JSON at --out (no measuring)")
     args = parser.parse_args()
+    if args.replot:
+        result = json.loads(args.out.read_text())
+        plot(result, args.out.with_suffix(".png"))
+        print_table(result)
+        return
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `kill PID` still stops the Anvils and js-ipfs
     sizes = args.sizes or (QUICK_SIZES if args.quick else LONG_SIZES if args.long else SIZES)
     if sorted(set(sizes)) != sizes or sizes[0] < 1:
