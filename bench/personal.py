@@ -36,7 +36,7 @@ records (about 45 ms at 2,000); the receipt-wait phase shows how much of an oper
 
 Writes bench/results/personal.json and bench/results/personal.png. Run:
 ``PATH=$PWD/node_modules/.bin:$PATH .venv/bin/python bench/personal.py`` (about 25 minutes on
-2 cores; ``--quick``: 1, 10 and 100 records, under a minute; ``--long`` adds 100,000 records, hours).
+2 cores; ``--quick``: 1, 10 and 100 records, about a minute; ``--long`` adds 100,000 records, hours).
 """
 
 from __future__ import annotations
@@ -651,7 +651,7 @@ def main() -> None:
                   f"{len(backends) * sizes[-1]:,} records; expect roughly {guess / 60:.0f} min on 2 cores "
                   "(an estimate from what is measured is printed after each size)")
     started = time.perf_counter()
-    result = {"command": "bench/personal.py " + " ".join(sys.argv[1:])}
+    result = {"command": " ".join(["bench/personal.py", *sys.argv[1:]])}
     result |= run(sizes, backends, args.creates, args.reads, args.erasures, args.seed, args.automine_fill)
     result["run_seconds"] = time.perf_counter() - started
     result["machine"] = machine()
