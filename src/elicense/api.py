@@ -268,7 +268,7 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
         role = types.role(body.role)
         if role == types.ROLES["authority"]:
             raise NotAllowed("authorities are added by governance, not by self-registration")
-        public = _bytes(body.public_key, "public key")
+        public = types.hex_bytes(body.public_key, "public key")
         if len(public) == 65 and public[0] == 4:
             public = public[1:]
         if crypto.address_of(public) != address:
@@ -349,14 +349,13 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
     # ------------------------------------------------------------------ contracts served beyond the deployment
 
     after_tx: dict[str, Any] = {}  # address -> what to do once a transaction to it is mined
-    stores: list = [storage]
-
     def storage_of():
-        if stores[0] is None:
+        nonlocal storage
+        if storage is None:
             from .storage import open_store
 
-            stores[0] = open_store()
-        return stores[0]
+            storage = open_store()
+        return storage
 
     def serve_contract(address: str, name: str, after=None) -> None:
         """Lets /api/transactions broadcast to a contract of the main chain this server serves
@@ -444,7 +443,7 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
 
     @app.post("/api/transactions", summary="Broadcast a transaction signed by its sender; returns what it did")
     def submit(body: RawTxIn):
-        raw = _bytes(body.raw, "signed transaction")
+        raw = types.hex_bytes(body.raw, "signed transaction")
         try:
             tx = TypedTransaction.from_bytes(HexBytes(raw)).as_dict() if raw and raw[0] < 0x80 else None
             sender = Account.recover_transaction(raw)
@@ -479,13 +478,6 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": CODES.get(status, "error" if status < 500 else "internal"),
                                    "message": message}}, status_code=status)
-
-
-def _bytes(value: str, what: str) -> bytes:
-    try:
-        return bytes.fromhex(value.removeprefix("0x"))
-    except ValueError:
-        raise InvalidInput(f"malformed {what}: expected 0x-prefixed hex") from None
 
 
 def _until(value: int | None) -> int:

@@ -28,7 +28,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
@@ -107,7 +107,8 @@ def pick(document: dict, fields: str | Iterable[str]) -> dict:
     return {n: document[n] for n in names if n in document}
 
 
-def _fields_arg(fields: str | Iterable[str]) -> str | list[str]:
+def parse_fields(fields: str | Iterable[str]) -> str | list[str]:
+    """The fields of a read: ``"*"``, or names from a comma-separated text or a list."""
     if isinstance(fields, str):
         names = [f.strip() for f in fields.split(",")] if fields != "*" else ["*"]
     else:
@@ -256,11 +257,10 @@ class PersonalData:
             raise NotFound(f"no public key is known for {address}: register the identity, or pass its key")
         return self._keys[address]
 
-    def _readers(self, record: PersonalRecord, *extra: str) -> dict[str, bytes]:
-        """Who a new file of ``record`` is sealed for: the subject, its controller, the processors and
-        whoever holds an active consent. Supervisors never: they audit without reading."""
-        addresses = [record.subject, record.controller, *self.registry.members("processor"),
-                     *self.consented(record.subject), *extra]
+    def _readers(self, subject: str, controller: str, consented: Iterable[str] = ()) -> dict[str, bytes]:
+        """Who a file is sealed for: the subject, its controller, the processors and whoever holds an
+        active consent. Supervisors never: they audit without reading."""
+        addresses = [subject, controller, *self.registry.members("processor"), *consented]
         return {a: self.public_key(a) for a in dict.fromkeys(to_checksum_address(a) for a in addresses)}
 
     def consented(self, subject: str) -> list[str]:
@@ -305,8 +305,7 @@ class PersonalData:
         controller = types.address(controller, "controller address")
         if subject_key is not None:
             self.add_key(subject, subject_key)
-        addresses = dict.fromkeys([subject, controller, *self.registry.members("processor")])
-        readers = {a: self.public_key(a) for a in addresses}
+        readers = self._readers(subject, controller)
         cid, digest = self._store(document, readers)
         return Draft(subject, controller, cid, digest, tuple(readers))
 
@@ -319,7 +318,7 @@ class PersonalData:
     @staticmethod
     def sign_consent(subject, typed: dict) -> bytes:
         """The subject's signature over consent typed data (a local account; the wallet page signs its own)."""
-        if typed["message"]["controller"] and getattr(subject, "key", None) is None:
+        if getattr(subject, "key", None) is None:
             raise InvalidInput("the subject's consent needs the subject's own key")
         return bytes(subject.sign_message(encode_typed_data(full_message=typed)).signature)
 
@@ -345,7 +344,7 @@ class PersonalData:
 
     # read ---------------------------------------------------------------------------------------
     def sign_read(self, reader, subject: str, fields: str | Iterable[str] = "*", *, ttl: int = 600) -> SignedRead:
-        return self.registry.signed_read(reader, types.address(subject, "data subject address"), _fields_arg(fields),
+        return self.registry.signed_read(reader, types.address(subject, "data subject address"), parse_fields(fields),
                                          ttl=ttl)
 
     def serve(self, submitter, read: SignedRead) -> Served:
@@ -368,7 +367,7 @@ class PersonalData:
     def read(self, reader, subject: str, fields: str | Iterable[str] = "*", *, submitter=None) -> PersonalRead:
         """Seed 003's read with its tamper flag: signed by ``reader`` (a local account), logged on chain
         (submitted by ``submitter``, a gateway, or the reader), then fetched, checked and decrypted."""
-        names = _fields_arg(fields)
+        names = parse_fields(fields)
         served = self.serve(submitter or reader, self.sign_read(reader, subject, names))
         if served.sealed is None or served.tampered:
             return PersonalRead(served.record, served.entry, None, True, served.missing)
@@ -388,9 +387,8 @@ class PersonalData:
                 raise InvalidInput("give the new personal data, or the fields to change")
             current = decode_document(envelope.open_envelope(self.storage.get(record.pointer), account))
             document = {k: v for k, v in {**current, **changes}.items() if v is not None}
-        cid, digest = self._store(document, self._readers(record))
-        if digest == record.integrity_hash:  # cannot happen with a fresh nonce; the contract refuses it anyway
-            raise Conflict("the new file is the current one")
+        cid, digest = self._store(document, self._readers(record.subject, record.controller,
+                                                          self.consented(record.subject)))
         try:
             change = self.registry.rectify(account, record.subject, cid, digest)
         except ElicenseError:
@@ -480,7 +478,7 @@ class PersonalData:
         """Seed 003's Alg. 4: one page of records (order of first creation) with the named fields. The
         reads of the page go on chain in one ``logReads`` transaction; erased records are listed with
         no values and no read."""
-        names = _fields_arg(fields)
+        names = parse_fields(fields)
         if not 1 <= limit <= PAGE:
             raise InvalidInput(f"a page holds 1 to {PAGE} records")
         if offset < 0:

@@ -83,10 +83,6 @@ def _read_json(path: str, what: str) -> dict:
         raise InvalidInput(f"cannot read the {what} from {path}: {exc}") from None
 
 
-def _typed_to_json(typed: dict) -> dict:
-    return types.jsonable(typed)
-
-
 def _typed_from_json(typed: dict) -> dict:
     """Consent typed data read back from a file: bytes32 fields as bytes again."""
     try:
@@ -148,7 +144,7 @@ def draft(p, subject, data_file, pairs, purpose, out):
     d = p.data.draft(p.signer().address, subject, _document(data_file, pairs))
     typed = p.data.consent_typed_data(d, purpose)
     Path(out).write_text(json.dumps({"draft": types.jsonable(asdict(d)),
-                                     "purpose": purpose, "typed": _typed_to_json(typed)}, indent=2))
+                                     "purpose": purpose, "typed": types.jsonable(typed)}, indent=2))
     _show({"cid": d.cid, "integrity_hash": "0x" + d.integrity_hash.hex(), "consent_request": out})
 
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import types
 from .chain import ExternalSigner
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
-from .personal import PersonalData, is_personal_registry
+from .personal import PersonalData, is_personal_registry, parse_fields
 from .registries.personal import PAGE, PersonalDataRegistry, SignedRead, field_code, field_text, purpose_code
 from .storage import envelope
 
@@ -63,13 +63,6 @@ class ConsentRequestIn(Strict):
     subject: Address
     purpose: Annotated[str, Field(min_length=1, max_length=200, description="purpose statement")]
     public_key: Annotated[str, Field(min_length=1, max_length=200, description="the requester's 64-byte key, hex")]
-
-
-def _bytes(value: str, what: str) -> bytes:
-    try:
-        return bytes.fromhex(value.removeprefix("0x"))
-    except ValueError:
-        raise InvalidInput(f"malformed {what}: expected 0x-prefixed hex") from None
 
 
 def _uint256(value: str, what: str) -> int:
@@ -205,10 +198,7 @@ def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
                      fields: Annotated[str, Query(min_length=1, max_length=500)] = "*"):
         data = service_of(contract)
         subject = types.address(subject, "data subject address")
-        names = ["*"] if fields.strip() == "*" else [f.strip() for f in fields.split(",")]
-        if any(not n for n in names):
-            raise InvalidInput("name the fields to read (comma-separated), or '*' for all")
-        what = field_code("*" if names == ["*"] else names)
+        what = field_code(parse_fields(fields))
         deadline = data.registry.chain.timestamp() + READ_TTL
         nonce = secrets.randbits(256)
         typed = data.registry.typed_read(subject, what, deadline, nonce)
@@ -222,7 +212,7 @@ def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
         data = service_of(contract)
         signed = SignedRead(types.address(subject, "data subject address"), types.address(body.reader, "reader address"),
                             types.bytes32(body.what, "what"), body.deadline, _uint256(body.nonce, "nonce"),
-                            _bytes(body.signature, "signature"))
+                            types.hex_bytes(body.signature, "signature"))
         if service is None:
             raise NotAllowed("this server has no service account to submit reads with")
         with lock:
@@ -238,7 +228,7 @@ def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
     @router.post("/{contract}/requests", summary="A trusted entity asks a subject for their record")
     def request_consent(contract: str, body: ConsentRequestIn):
         data = service_of(contract)
-        key = _bytes(body.public_key, "public key")
+        key = types.hex_bytes(body.public_key, "public key")
         requester = ExternalSigner(types.address(body.requester, "requester address"))
         subject = data._live(body.subject).subject
         purposes.add(body.purpose)
@@ -253,7 +243,7 @@ def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
         subject = types.address(body.subject, "subject address")
         request = data._pending_request(subject, request_id)
         record = data._live(subject)
-        sealed = _bytes(body.envelope, "envelope")
+        sealed = types.hex_bytes(body.envelope, "envelope")
         if len(sealed) > MAX_ENVELOPE:
             raise InvalidInput(f"the envelope is {len(sealed):,} bytes; the limit is {MAX_ENVELOPE:,}")
         readers = envelope.readers(sealed)  # InvalidInput when it is not an envelope

@@ -55,6 +55,14 @@ def code_text(raw: bytes) -> str:
     return bytes(raw).rstrip(b"\0").decode("ascii", "replace")
 
 
+def hex_bytes(value: str, what: str) -> bytes:
+    """0x-prefixed (or bare) hex as bytes; InvalidInput naming ``what`` otherwise."""
+    try:
+        return bytes.fromhex(value.removeprefix("0x"))
+    except ValueError:
+        raise InvalidInput(f"malformed {what}: expected 0x-prefixed hex") from None
+
+
 def bytes32(value: str | bytes, what: str = "value") -> bytes:
     if isinstance(value, (bytes, bytearray)) and len(value) == 32:
         return bytes(value)
