@@ -14,6 +14,10 @@ CHECKPOINT_FIELDS = [
     {"name": "identityRoot", "type": "bytes32"}, {"name": "accreditationRoot", "type": "bytes32"},
     {"name": "journalRoot", "type": "bytes32"},
 ]
+RELAYER_CHANGE_FIELDS = [
+    {"name": "sourceChainId", "type": "uint256"}, {"name": "epoch", "type": "uint64"},
+    {"name": "relayers", "type": "address[]"},
+]
 ZERO = b"\0" * 32
 
 
@@ -54,7 +58,29 @@ class AnchorRegistry(Wrapper):
     name = "AnchorRegistry"
 
     def set_relayers(self, account, source_chain_id: int, relayers: list[str]) -> TxResult:
+        """The first relayer set of a source chain (the owner, once, at deployment)."""
         return self.chain.send(self.contract.functions.setRelayers(source_chain_id, relayers), account)
+
+    def change_relayers(self, account, source_chain_id: int, relayers: list[str], signatures: list[bytes],
+                        epoch: int | None = None) -> TxResult:
+        """Replaces the relayer set with one more than half of the current relayers signed (see
+        :meth:`sign_relayer_change`); ``account`` only pays the gas."""
+        epoch = self.relayer_epoch(source_chain_id) if epoch is None else epoch
+        return self.chain.send(self.contract.functions.changeRelayers(source_chain_id, epoch, relayers, signatures), account)
+
+    def relayer_epoch(self, source_chain_id: int) -> int:
+        return self.chain.call(self.contract.functions.relayerEpoch(source_chain_id))
+
+    def typed_relayer_change(self, source_chain_id: int, epoch: int, relayers: list[str]) -> dict:
+        message = {"sourceChainId": source_chain_id, "epoch": epoch, "relayers": list(relayers)}
+        return self.typed_data("elicense AnchorRegistry", "RelayerChange", RELAYER_CHANGE_FIELDS, message)
+
+    def sign_relayer_change(self, keys, source_chain_id: int, relayers: list[str], epoch: int | None = None) -> list[bytes]:
+        """Signatures by ``keys`` (current relayers) over the new set at the current epoch, ordered by signer."""
+        epoch = self.relayer_epoch(source_chain_id) if epoch is None else epoch
+        signable = encode_typed_data(full_message=self.typed_relayer_change(source_chain_id, epoch, relayers))
+        ordered = sorted(keys, key=lambda k: int(k.address, 16))
+        return [bytes(k.sign_message(signable).signature) for k in ordered]
 
     def submit(self, account, checkpoint: Checkpoint, signatures: list[bytes]) -> TxResult:
         return self.chain.send(self.contract.functions.submitCheckpoint(checkpoint.as_tuple(), signatures), account)
