@@ -14,6 +14,7 @@ side chain, each its own Anvil, relayed by a relayer thread.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import subprocess
@@ -325,3 +326,30 @@ def test_a_relayer_majority_changes_the_set_once_and_the_relay_goes_on(world, vi
     issued = agency.send_certification(holder.address, code, "degree", {"degree": "MBA"})
     wait_until(lambda: anchored(world, issued), what="anchoring with the new relayer set")
     assert world.admin.check(holder.address, code, present(world, holder, issued), record=False).valid
+
+
+def test_relayers_change_the_set_through_the_cli_signing_apart(world):
+    """Relayer 7 signs on its own machine (--sign-only); relayer 8 adds its signature and sends."""
+    source = world.main.chain_id
+    back = [k.address for k in world.relayer_keys]
+    before = world.side_anchor.relayers(source)
+    assert before != back and world.side_anchor.relayer_epoch(source) == 2
+
+    def cli(*args):
+        elicense = os.path.join(os.path.dirname(sys.executable), "elicense")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ELICENSE_")}
+        relayers = [a for r in back for a in ("--relayer", r)]
+        return subprocess.run([elicense, "--topology", str(world.tmp / "topology.json"), "relayers", "main", "degree",
+                               *relayers, *args], env=env, capture_output=True, text=True, timeout=120,
+                              stdin=subprocess.DEVNULL)
+
+    alone = cli("--dev-key", "7")
+    assert alone.returncode == 1 and "only 1 relayers signed the change; 2 are needed" in alone.stderr + alone.stdout
+    signed = cli("--dev-key", "7", "--sign-only")
+    assert signed.returncode == 0, signed.stderr
+    signature = json.loads(signed.stdout)["signatures"][0]
+    sent = cli("--dev-key", "8", "--signature", signature)
+    assert sent.returncode == 0, sent.stderr
+    assert world.side_anchor.relayers(source) == back and world.side_anchor.relayer_epoch(source) == 3
+    replay = cli("--dev-key", "8", "--signature", signature)  # signed for epoch 2: now foreign signatures
+    assert replay.returncode == 1 and "is not a relayer of that chain" in replay.stderr + replay.stdout
