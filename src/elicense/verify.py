@@ -151,16 +151,18 @@ def main_chain_steps(client, registry, info, kind: int, subject: bytes, block: i
 
     main = client.chain
     anchor = AnchorRegistry(registry.chain, client.topology.deployment(side).anchor_registry)
-    first = max(anchor.latest_sequence(main.chain_id, block - 1), 1)
     last = anchor.latest_sequence(main.chain_id, block)
     if last == 0:
         return steps + [Step("mirror-checkpoint", INVALID, "no-checkpoint",
                              f"no main-chain checkpoint was anchored on the {side} chain when it was issued")]
     if "main" not in client._cache:
         client._cache["main"] = SourceView(main, client.deployment)
-    unchecked = []
-    for sequence in range(first, last + 1):
+    # The latest checkpoint at the end of the issuance block, and those anchored earlier in that same
+    # block: the issuance may have come before them (the mirror compares with the latest root).
+    unchecked, sequence, first = [], last, last
+    while sequence >= 1:
         c = anchor.checkpoint(main.chain_id, sequence)
+        first = sequence
         if not is_real_block(cache, main, c.block_number, c.block_hash):
             return steps + [Step("mirror-checkpoint", INVALID, "forged-block-hash",
                                  f"main-chain checkpoint #{sequence} on the {side} chain names a block hash that is "
@@ -172,6 +174,9 @@ def main_chain_steps(client, registry, info, kind: int, subject: bytes, block: i
             return steps + [Step("mirror-checkpoint", INVALID, "forged-accreditation-root",
                                  f"main-chain checkpoint #{sequence} on the {side} chain carries an accreditation root "
                                  f"the main chain did not have at block {c.block_number}: its relayers forged it")]
+        if c.anchored_at_block < block:
+            break
+        sequence -= 1
     which = f"#{first}" if first == last else f"#{first} to #{last}"
     if unchecked:  # a pruned main-chain node: the block is real, the root could not be recomputed
         return steps + [Step("mirror-checkpoint", VALID, "root-unchecked",

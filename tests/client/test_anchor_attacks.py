@@ -27,7 +27,8 @@ import requests
 from eth_account import Account
 
 from elicense import crypto, types
-from elicense.anchoring import ACCREDITATION_LEAF, KIND_LICENCE, anchor_path, root, view_of
+from elicense.anchoring import ACCREDITATION_LEAF, KIND_BATCH, KIND_LICENCE, anchor_path, root, view_of
+from elicense.batch import BatchRow, store_bundle
 from elicense.chain import account_from_key
 from elicense.client import Client
 from elicense.deploy import deploy_topology
@@ -121,8 +122,10 @@ def steps(verdict) -> dict:
 
 
 def anchored(world, issued) -> bool:
+    """Whether a licence (or a batch: an IssuedBatch) is in a checkpoint of the degree chain on the main chain."""
     registry = world.admin.licences("degree")
-    hops = anchor_path(world.topology, "degree", KIND_LICENCE, registry.address, bytes.fromhex(issued.licence_id[2:]),
+    kind, subject = (KIND_BATCH, issued.root) if hasattr(issued, "root") else (KIND_LICENCE, issued.licence_id)
+    hops = anchor_path(world.topology, "degree", kind, registry.address, bytes.fromhex(subject[2:]),
                        issued.block_number)
     return [h.valid for h in hops] == [True]
 
@@ -135,7 +138,7 @@ def genuine_root_is_back(world) -> bool:
         latest.accreditation_root == real_root
 
 
-def forge(world, victim_code: str, stranger, holder, *, real_hash: bool):
+def forge(world, victim_code: str, stranger, holder, *, real_hash: bool, batch: bool = False):
     """The attack, as raw transactions: the relayers' keys sign a main-chain checkpoint (made-up or real
     block hash) whose accreditation root names the stranger a signer of the victim agency; the stranger
     proves it to the mirror and issues; the issuance is anchored on the main chain under a made-up
@@ -157,13 +160,20 @@ def forge(world, victim_code: str, stranger, holder, *, real_hash: bool):
         leaf = leaves[-1]
         world.mirror.prove_accreditation(stranger, *leaf, tree.proof_for(leaf))
         assert world.mirror.accreditation(stranger.address)[0] == victim_code
-        # 3. a licence issued by the stranger, encrypted to the holder as a real one would be
+        # 3. a licence (or a batch) issued by the stranger, encrypted to the holder as a real one would be
         registry = world.admin.licences("degree")
         now = world.side.timestamp()
-        document = LicenceDocument.new(DEGREE, victim_code, holder.address, {"degree": "PhD (forged)"}, now,
-                                       types.FOREVER)
-        ciphertext = crypto.encrypt(world.admin.query_public_key(holder.address), document.to_bytes())
-        issued = registry.issue(stranger, holder.address, document.data_hash, now, types.FOREVER, ciphertext)
+        public = world.admin.query_public_key(holder.address)
+        if batch:  # the bundle published where verifiers look, as an agency's would be
+            root_, bundle_hash = store_bundle(world.admin.store, registry, victim_code,
+                                              [BatchRow(holder.address, {"degree": "PhD (forged batch)"})],
+                                              {holder.address: public}, now)
+            issued = registry.issue_batch(stranger, root_, 1, bundle_hash)
+        else:
+            document = LicenceDocument.new(DEGREE, victim_code, holder.address, {"degree": "PhD (forged)"}, now,
+                                           types.FOREVER)
+            issued = registry.issue(stranger, holder.address, document.data_hash, now, types.FOREVER,
+                                    crypto.encrypt(public, document.to_bytes()))
         # 4. the side chain's issuance anchored on the main chain under a made-up block hash
         side_view = view_of(world.topology, "degree")
         previous = world.main_anchor.latest(world.side.chain_id)
@@ -274,6 +284,23 @@ def test_a_forged_accreditation_root_under_a_real_block_hash_is_refused(world, v
     assert not verdict.valid
     assert steps(verdict)["issuer-signer"] == ("invalid", "signer-not-of-agency")
     assert steps(verdict)["mirror-checkpoint"] == ("invalid", "forged-accreditation-root")
+    world.mine_main()
+    wait_until(lambda: genuine_root_is_back(world), what="a genuine main-chain checkpoint after the forged one")
+
+
+def test_a_batch_from_a_forged_mirror_is_refused(world, victim, forged):
+    """The same attack with issueBatch: the batch's sender is the signer checked on the main chain."""
+    code, _, holder, _ = victim
+    stranger = account_from_key(dev_key(5))
+    batch = forge(world, code, stranger, holder, real_hash=False, batch=True)
+    licence = next(q for q in world.admin.licences_of(holder.address) if q.batch and q.batch["root"] == batch.root)
+    verdict = world.admin.check(holder.address, code, world.admin.present(holder, licence), record=False)
+
+    assert not verdict.valid
+    assert verdict.failed_step.name == "issuer-signer"
+    assert steps(verdict)["issuer-signer"] == ("invalid", "signer-not-of-agency")
+    assert steps(verdict)["mirror-checkpoint"] == ("invalid", "forged-block-hash")
+    assert steps(verdict)["anchored"] == ("invalid", "forged-block-hash")
     world.mine_main()
     wait_until(lambda: genuine_root_is_back(world), what="a genuine main-chain checkpoint after the forged one")
 
