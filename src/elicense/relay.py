@@ -120,7 +120,15 @@ class Relayer:
             checkpoint.identity_root, checkpoint.accreditation_root
         ) == (latest.identity_root, latest.accreditation_root):
             return None  # nothing the destination needs: no checkpoint, no gas
-        signatures = anchor.sign(self.keys, checkpoint)[: anchor.threshold(source_chain.chain_id)]
+        # The set may have changed since start (relayers replace it themselves): sign only with current members.
+        current = set(anchor.relayers(source_chain.chain_id))
+        keys = [k for k in self.keys if k.address in current]
+        needed = anchor.threshold(source_chain.chain_id)
+        if len(keys) < needed:
+            self._say(f"[yellow]{source} → {destination}: these keys are {len(keys)} of its relayers now; "
+                      f"{needed} signatures are needed[/]")
+            return None
+        signatures = anchor.sign(keys, checkpoint)[:needed]
         try:
             tx = anchor.submit(self.submitter, checkpoint, signatures)
         except ElicenseError as exc:
