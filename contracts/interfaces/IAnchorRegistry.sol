@@ -13,7 +13,8 @@ pragma solidity ^0.8.24;
 /// then on only more than half of the current relayers can replace it, by signing (EIP-712
 /// RelayerChange) the new set together with the current epoch, which each change increments. The
 /// owner can therefore neither write a checkpoint nor make itself (or anyone) a relayer of a chain
-/// that already has relayers.
+/// that already has relayers. Deliberately there is no override: if more than half of a set's keys
+/// are lost, its chain is anchored anew by a new AnchorRegistry (and, on a side chain, a new mirror).
 /// Journal leaves are OpenZeppelin standard-tree leaves of abi.encode(uint8 kind, address emitter,
 /// bytes32 subject): kind 1 a licence issued (subject: licence id), 2 a batch issued (subject: its
 /// Merkle root), 3 a checkpoint accepted here (subject: its EIP-712 digest).
