@@ -10,8 +10,12 @@ import {IAnchorRegistry} from "./interfaces/IAnchorRegistry.sol";
 
 /// @title AnchorRegistry
 /// @notice See {IAnchorRegistry}.
-/// @dev The owner (the topology's governance account or multisig) only manages relayer sets; it
-/// cannot write a checkpoint. Relayers cannot change their own set.
+/// @dev The owner (the topology's governance account or multisig) installs the first relayer set of
+/// each source chain, once, at deployment, and can do nothing else: it cannot write a checkpoint
+/// and cannot replace a set, so it can never put keys of its own in charge of a chain already
+/// anchored. Later sets come from the current relayers themselves: more than half of them sign
+/// (EIP-712, sorted by signer, as for checkpoints) the new set with the set's epoch, which every
+/// change increments, so a signed change applies once and old signatures cannot be replayed.
 contract AnchorRegistry is IAnchorRegistry, EIP712, Ownable2Step {
     using EnumerableSet for EnumerableSet.AddressSet;
 
@@ -19,7 +23,11 @@ contract AnchorRegistry is IAnchorRegistry, EIP712, Ownable2Step {
         "Checkpoint(uint256 sourceChainId,uint64 sequence,uint64 blockNumber,bytes32 blockHash,bytes32 identityRoot,bytes32 accreditationRoot,bytes32 journalRoot)"
     );
 
+    bytes32 public constant RELAYER_CHANGE_TYPEHASH =
+        keccak256("RelayerChange(uint256 sourceChainId,uint64 epoch,address[] relayers)");
+
     mapping(uint256 sourceChainId => EnumerableSet.AddressSet) private _relayers;
+    mapping(uint256 sourceChainId => uint64) private _epochs;
     mapping(uint256 sourceChainId => uint64) private _latest;
     mapping(uint256 sourceChainId => mapping(uint64 sequence => Anchored)) private _checkpoints;
 
@@ -29,6 +37,25 @@ contract AnchorRegistry is IAnchorRegistry, EIP712, Ownable2Step {
     /// @inheritdoc IAnchorRegistry
     function setRelayers(uint256 sourceChainId, address[] calldata relayers) external onlyOwner {
         if (sourceChainId == 0 || sourceChainId == block.chainid) revert AnchorSourceInvalid(sourceChainId);
+        if (_epochs[sourceChainId] != 0) revert AnchorRelayersAlreadySet(sourceChainId, msg.sender);
+        _replaceRelayers(sourceChainId, relayers);
+    }
+
+    /// @inheritdoc IAnchorRegistry
+    function changeRelayers(uint256 sourceChainId, uint64 epoch, address[] calldata relayers, bytes[] calldata signatures)
+        external
+    {
+        uint64 current = _epochs[sourceChainId];
+        if (current == 0) revert AnchorSourceUnknown(sourceChainId);
+        if (epoch != current) revert AnchorRelayerChangeStale(sourceChainId, epoch, current);
+        EnumerableSet.AddressSet storage set = _relayers[sourceChainId];
+        uint256 required = set.length() / 2 + 1;
+        uint256 signed = _countSigners(set, relayerChangeDigest(sourceChainId, epoch, relayers), signatures);
+        if (signed < required) revert AnchorRelayerChangeUnderSigned(signed, required);
+        _replaceRelayers(sourceChainId, relayers);
+    }
+
+    function _replaceRelayers(uint256 sourceChainId, address[] calldata relayers) private {
         if (relayers.length == 0) revert AnchorRelayersInvalid(address(0));
         EnumerableSet.AddressSet storage set = _relayers[sourceChainId];
         address[] memory old = set.values();
@@ -38,7 +65,26 @@ contract AnchorRegistry is IAnchorRegistry, EIP712, Ownable2Step {
         for (uint256 i = 0; i < relayers.length; ++i) {
             if (relayers[i] == address(0) || !set.add(relayers[i])) revert AnchorRelayersInvalid(relayers[i]);
         }
-        emit RelayersSet(sourceChainId, relayers, relayers.length / 2 + 1);
+        uint64 epoch = ++_epochs[sourceChainId];
+        emit RelayersSet(sourceChainId, relayers, relayers.length / 2 + 1, epoch);
+    }
+
+    /// @dev Every signature must be a current relayer's, in strictly ascending signer order (so none
+    /// counts twice); returns how many there are.
+    function _countSigners(EnumerableSet.AddressSet storage relayers, bytes32 digest, bytes[] calldata signatures)
+        private
+        view
+        returns (uint256)
+    {
+        address previous = address(0);
+        for (uint256 i = 0; i < signatures.length; ++i) {
+            (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signatures[i]);
+            if (error != ECDSA.RecoverError.NoError) revert AnchorSignatureMalformed(i);
+            if (!relayers.contains(signer)) revert AnchorSignerUnknown(signer);
+            if (signer <= previous) revert AnchorSignersUnordered(signer);
+            previous = signer;
+        }
+        return signatures.length;
     }
 
     /// @inheritdoc IAnchorRegistry
@@ -55,16 +101,9 @@ contract AnchorRegistry is IAnchorRegistry, EIP712, Ownable2Step {
         if (c.blockHash == bytes32(0)) revert AnchorCheckpointIncomplete();
 
         bytes32 digest = _digest(c);
-        address previous = address(0);
-        for (uint256 i = 0; i < signatures.length; ++i) {
-            (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signatures[i]);
-            if (error != ECDSA.RecoverError.NoError) revert AnchorSignatureMalformed(i);
-            if (!relayers.contains(signer)) revert AnchorSignerUnknown(signer);
-            if (signer <= previous) revert AnchorSignersUnordered(signer);
-            previous = signer;
-        }
+        uint256 signed = _countSigners(relayers, digest, signatures);
         uint256 required = relayerCount / 2 + 1;
-        if (signatures.length < required) revert AnchorCheckpointUnderSigned(signatures.length, required);
+        if (signed < required) revert AnchorCheckpointUnderSigned(signed, required);
 
         _latest[source] = c.sequence;
         _store(c, digest);
@@ -157,6 +196,23 @@ contract AnchorRegistry is IAnchorRegistry, EIP712, Ownable2Step {
     /// @inheritdoc IAnchorRegistry
     function relayersOf(uint256 sourceChainId) external view returns (address[] memory) {
         return _relayers[sourceChainId].values();
+    }
+
+    /// @inheritdoc IAnchorRegistry
+    function relayerEpoch(uint256 sourceChainId) external view returns (uint64) {
+        return _epochs[sourceChainId];
+    }
+
+    /// @inheritdoc IAnchorRegistry
+    function relayerChangeDigest(uint256 sourceChainId, uint64 epoch, address[] calldata relayers)
+        public
+        view
+        returns (bytes32)
+    {
+        // EIP-712 encodes an address[] as the hash of its 32-byte-padded elements, which encodePacked gives.
+        return _hashTypedDataV4(
+            keccak256(abi.encode(RELAYER_CHANGE_TYPEHASH, sourceChainId, epoch, keccak256(abi.encodePacked(relayers))))
+        );
     }
 
     /// @inheritdoc IAnchorRegistry

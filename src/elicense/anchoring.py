@@ -16,8 +16,10 @@ the proofs with OpenZeppelin's MerkleProof. Everything is recomputed from the so
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from eth_utils import event_abi_to_log_topic, to_checksum_address
+from web3.exceptions import Web3Exception
 
 from . import artifacts
 from .chain import Chain
@@ -34,7 +36,8 @@ BATCH_LEAF = ["address", "bytes32", "uint40", "uint40", "bytes32"]
 KIND_LICENCE, KIND_BATCH, KIND_CHECKPOINT = 1, 2, 3
 
 
-def _topic(contract: str, event: str) -> bytes:
+@lru_cache(maxsize=None)
+def event_topic(contract: str, event: str) -> bytes:
     abi = next(e for e in artifacts.load(contract)["abi"] if e.get("type") == "event" and e["name"] == event)
     return event_abi_to_log_topic(abi)
 
@@ -71,7 +74,7 @@ class SourceView:
         if block > self._identities_to:
             logs = self.chain.w3.eth.get_logs({
                 "fromBlock": self._identities_to + 1, "toBlock": block, "address": self.deployment.identity_registry,
-                "topics": [_topic("IdentityRegistry", "IdentityRegistered")],
+                "topics": [event_topic("IdentityRegistry", "IdentityRegistered")],
             })
             for log in logs:
                 account = to_checksum_address(bytes(log["topics"][1])[12:])
@@ -97,8 +100,8 @@ class SourceView:
     def _journal_sources(self) -> tuple[list[str], list[bytes]]:
         if self._topics is None:
             self._topics = [
-                _topic("LicenseRegistry", "LicenseIssued"), _topic("LicenseRegistry", "LicenseBatchIssued"),
-                _topic("AnchorRegistry", "CheckpointAnchored"),
+                event_topic("LicenseRegistry", "LicenseIssued"), event_topic("LicenseRegistry", "LicenseBatchIssued"),
+                event_topic("AnchorRegistry", "CheckpointAnchored"),
             ]
         addresses = list(self.deployment.licence_registries.values())
         if self.deployment.anchor_registry:
@@ -184,6 +187,7 @@ class Hop:
     checkpoint_block: int | None
     anchored_at_block: int | None
     valid: bool
+    block_hash: bytes | None = None  # what the checkpoint says the source's block hash was
 
 
 def anchor_path(topology, chain_name: str, kind: int, emitter: str, subject: bytes, block: int,
@@ -206,10 +210,47 @@ def anchor_path(topology, chain_name: str, kind: int, emitter: str, subject: byt
             valid = anchor.verify_journal(source_id, found.sequence, kind, emitter, subject, proof)
         except NotFound:
             valid = False
-        hops.append(Hop(name, parent, found.sequence, found.block_number, found.anchored_at_block, valid))
+        hops.append(Hop(name, parent, found.sequence, found.block_number, found.anchored_at_block, valid,
+                        found.block_hash))
         if not valid:
             break
         # The acceptance of that checkpoint is itself an entry of the parent's journal.
         kind, emitter, subject, block = KIND_CHECKPOINT, anchor.address, found.digest, found.anchored_at_block
         name = parent
     return hops
+
+
+# ---------------------------------------------------------------- checking what relayers claimed
+
+
+def block_hash_at(chain: Chain, number: int) -> bytes | None:
+    """The hash of ``chain``'s block ``number`` (one request), or None if it has no such block."""
+    response = chain._request("eth_getBlockByNumber", [hex(number), False])
+    block = response.get("result")
+    return bytes.fromhex(block["hash"][2:]) if isinstance(block, dict) else None
+
+
+def is_real_block(cache: dict, chain: Chain, number: int, claimed: bytes) -> bool:
+    """Whether block ``number`` of ``chain`` has the hash ``claimed``. Only a match is cached, keyed by
+    (chain, number, hash): a hash names one block forever, so a later claim of another hash at the
+    same number is read again, and a mismatch (a forgery, or a reorg in progress) is never remembered.
+    Relayers anchor blocks ``confirmations`` deep, so a matched block is final on a reorg-able chain."""
+    key = (chain.chain_id, number, bytes(claimed))
+    if key in cache:
+        return True
+    if block_hash_at(chain, number) != bytes(claimed):
+        return False
+    cache[key] = True
+    return True
+
+
+def accreditation_root_at(cache: dict, view: SourceView, number: int, block_hash: bytes) -> bytes | None:
+    """The accreditation root the source chain's IssuerRegistry gives at a real block (cached by
+    (number, hash): state at a block never changes), or None when the node keeps no state that old."""
+    key = ("accreditation-root", view.chain.chain_id, number, bytes(block_hash))
+    if key not in cache:
+        try:
+            cache[key] = root(view.accreditations(number), ACCREDITATION_LEAF)
+        except (Web3Exception, ValueError):  # a pruned node refuses a historical call, in its own words
+            return None
+    return cache[key]

@@ -196,6 +196,35 @@ def relay(ctx, interval, once, confirmations, key_names, dev_keys):
         pass
 
 
+@cli.command()
+@click.argument("source")
+@click.argument("destination")
+@click.option("--relayer", "new_set", multiple=True, required=True, help="Address of the new set (repeat for each).")
+@click.option("--key", "key_names", multiple=True, help="Current relayer keystore account that signs (repeat).")
+@click.option("--dev-key", "dev_keys", multiple=True, type=int, help="Current relayer development account N that signs.")
+@click.option("--signature", "signatures", multiple=True, help="A signature collected from another current relayer (hex).")
+@click.option("--sign-only", is_flag=True, help="Print this side's signatures instead of sending the change.")
+@pass_ctx
+def relayers(ctx, source, destination, new_set, key_names, dev_keys, signatures, sign_only):
+    """Replace the relayers that anchor chain SOURCE on chain DESTINATION. More than half of the
+    current relayers must sign the new set (the owner cannot); anyone sends it and pays the gas."""
+    from .nodes import dev_key
+    from .relay import relayer_change
+    from .topology import Topology
+
+    if ctx.topology_path is None:
+        raise InvalidInput("changing relayers needs a topology: pass --topology FILE")
+    keys = [account_from_key(dev_key(i)) for i in dev_keys]
+    keys += [ctx.wallet.load(name, ctx.password()) for name in key_names]
+    collected = [types.hex_bytes(s, "signature") for s in signatures]
+    submitter = None if sign_only else (ctx.sender() or (keys[0] if keys else None))
+    if not sign_only and submitter is None:
+        raise InvalidInput("sending the change needs an account to pay for it: pass --account NAME or --key NAME")
+    result = relayer_change(Topology.load(ctx.topology_path), source, destination, list(new_set), keys, collected,
+                            submitter)
+    show({"signatures": ["0x" + s.hex() for s in result]} if sign_only else result)
+
+
 @cli.command("issue-batch")
 @click.argument("csv_file", type=click.Path(dir_okay=False))
 @click.option("--type", "cert_type", required=True, help="Certificate type.")

@@ -20,11 +20,16 @@ import threading
 import time
 from dataclasses import dataclass
 
+from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
+from eth_keys.exceptions import BadSignature
+from eth_utils.exceptions import ValidationError
 from rich.console import Console
 
 from .anchoring import view_of
-from .errors import ElicenseError, NotAllowed, NodeUnreachable
+from . import types
+from .errors import ElicenseError, InvalidInput, NotAllowed, NodeUnreachable
 from .registries.anchors import ZERO, AnchorRegistry
 
 # Refusals that mean "someone already did it": another relayer, or ourselves before a restart.
@@ -115,7 +120,15 @@ class Relayer:
             checkpoint.identity_root, checkpoint.accreditation_root
         ) == (latest.identity_root, latest.accreditation_root):
             return None  # nothing the destination needs: no checkpoint, no gas
-        signatures = anchor.sign(self.keys, checkpoint)[: anchor.threshold(source_chain.chain_id)]
+        # The set may have changed since start (relayers replace it themselves): sign only with current members.
+        current = set(anchor.relayers(source_chain.chain_id))
+        keys = [k for k in self.keys if k.address in current]
+        needed = anchor.threshold(source_chain.chain_id)
+        if len(keys) < needed:
+            self._say(f"[yellow]{source} → {destination}: these keys are {len(keys)} of its relayers now; "
+                      f"{needed} signatures are needed[/]")
+            return None
+        signatures = anchor.sign(keys, checkpoint)[:needed]
         try:
             tx = anchor.submit(self.submitter, checkpoint, signatures)
         except ElicenseError as exc:
@@ -158,3 +171,33 @@ class Relayer:
     def _say(self, text: str) -> None:
         if self.console is not None:
             self.console.print(text)
+
+
+# ---------------------------------------------------------------------- relayer sets
+
+
+def relayer_change(topology, source: str, destination: str, new_set: list[str], keys: list[LocalAccount],
+                   signatures: list[bytes] = (), submitter: LocalAccount | None = None):
+    """Replaces the relayers that anchor ``source`` on ``destination`` by ``new_set``: ``keys`` (current
+    relayers held here) sign the change at the set's current epoch, ``signatures`` are those collected
+    from the others. With a ``submitter`` (anyone: it only pays the gas) the change is sent once more
+    than half of the current relayers signed; without one, returns the signatures to hand on."""
+    anchor = AnchorRegistry(topology.chain(destination), topology.deployment(destination).anchor_registry)
+    source_id = topology.entry(source).chain_id
+    new_set = [types.address(a, "relayer address") for a in new_set]
+    if not new_set:
+        raise InvalidInput("the new relayer set needs at least one address: pass --relayer ADDRESS")
+    epoch = anchor.relayer_epoch(source_id)
+    signable = encode_typed_data(full_message=anchor.typed_relayer_change(source_id, epoch, new_set))
+    by_signer = {}
+    for signature in signatures:
+        try:
+            by_signer[Account.recover_message(signable, signature=signature)] = bytes(signature)
+        except (BadSignature, ValidationError, ValueError):
+            raise InvalidInput(f"signature 0x{bytes(signature).hex()[:16]}… is not a 65-byte signature") from None
+    for key in keys:
+        by_signer[key.address] = bytes(key.sign_message(signable).signature)
+    ordered = [by_signer[a] for a in sorted(by_signer, key=lambda a: int(a, 16))]  # the contract's order
+    if submitter is None:
+        return ordered
+    return anchor.change_relayers(submitter, source_id, new_set, ordered, epoch)

@@ -75,6 +75,15 @@ _MESSAGES = {
     "LicenseBatchProofInvalid": (InvalidInput, lambda a: f"the Merkle proof does not lead to batch root 0x{a[0].hex()}"),
     "AnchorSourceInvalid": (InvalidInput, lambda a: f"chain {a[0]} cannot be anchored here (zero or this chain itself)"),
     "AnchorRelayersInvalid": (InvalidInput, lambda a: f"bad relayer list (empty, zero address or duplicate {a[0]})"),
+    "AnchorRelayersAlreadySet": (
+        NotAllowed, lambda a: f"chain {a[0]} already has relayers: only more than half of them can change the set, "
+                              f"not {a[1]}"
+    ),
+    "AnchorRelayerChangeStale": (
+        Conflict, lambda a: f"the relayer change for chain {a[0]} was signed for epoch {a[1]}, but the set is at "
+                            f"epoch {a[2]} (replayed or stale)"
+    ),
+    "AnchorRelayerChangeUnderSigned": (NotAllowed, lambda a: f"only {a[0]} relayers signed the change; {a[1]} are needed"),
     "AnchorSourceUnknown": (NotFound, lambda a: f"no relayers are registered here for chain {a[0]}"),
     "AnchorCheckpointReplayed": (Conflict, lambda a: f"checkpoint #{a[1]} of chain {a[0]} is already anchored (replay)"),
     "AnchorCheckpointOutOfOrder": (Conflict, lambda a: f"the next checkpoint of chain {a[0]} is #{a[1]}, not #{a[2]}"),

@@ -10,12 +10,14 @@ from eth_account.messages import encode_typed_data
 
 from . import types
 from .errors import ElicenseError, InvalidInput, NotFound
-from .anchoring import BATCH_LEAF, KIND_BATCH, KIND_LICENCE, anchor_path
+from .anchoring import (BATCH_LEAF, event_topic, KIND_BATCH, KIND_LICENCE, SourceView, accreditation_root_at, anchor_path,
+                        is_real_block)
 from .batch import batch_args
 from .licence import disclosed_names_hash, disclosure_hash
 from .merkle import StandardMerkleTree
 from . import qr
 from .presentation import Presentation
+from .registries.anchors import AnchorRegistry
 from .registries.licences import LicenceInfo, LicenceRegistry
 
 VALID, INVALID, SKIPPED, ERROR = "valid", "invalid", "skipped", "error"
@@ -74,25 +76,115 @@ def _utc(timestamp: int) -> str:
 
 
 def anchored_steps(client, registry, kind: int, subject: bytes, block: int) -> list[Step]:
-    """One step per level of anchoring above the licence's chain (none on a single chain)."""
+    """One step per level of anchoring above the licence's chain (none on a single chain). Each
+    checkpoint's block hash is compared with the source chain's own block at that number, so relayers
+    cannot anchor a made-up history."""
     topology = client.topology
     name = client.chain_name(registry.chain)
     if topology.entry(name).parent is None:
         return [Step("anchored", SKIPPED, "single-chain", "the licence lives on the main chain; nothing to anchor")]
+    blocks = client._cache.setdefault("real-blocks", {})
     steps = []
     for hop in anchor_path(topology, name, kind, registry.address, subject, block):
         step = "anchored" if not steps else f"anchored-{hop.destination}"
         if hop.sequence is None:
             steps.append(Step(step, SKIPPED, "pending", f"not yet in a checkpoint of {hop.source} on {hop.destination} "
                                                         f"(the relayer carries it with its next round)"))
-        elif hop.valid:
-            steps.append(Step(step, VALID, "ok", f"in checkpoint #{hop.sequence} of {hop.source} (block "
-                                                 f"{hop.checkpoint_block}), anchored on {hop.destination} in block "
-                                                 f"{hop.anchored_at_block}; Merkle proof checked there"))
-        else:
+        elif not hop.valid:
             steps.append(Step(step, INVALID, "not-anchored", f"checkpoint #{hop.sequence} of {hop.source} on "
                                                              f"{hop.destination} does not contain it"))
+        elif not is_real_block(blocks, topology.chain(hop.source), hop.checkpoint_block, hop.block_hash):
+            steps.append(Step(step, INVALID, "forged-block-hash", f"checkpoint #{hop.sequence} of {hop.source} on "
+                                                                  f"{hop.destination} names a block hash that is not "
+                                                                  f"{hop.source}'s block {hop.checkpoint_block}: its "
+                                                                  f"relayers signed a made-up history"))
+        else:
+            steps.append(Step(step, VALID, "ok", f"in checkpoint #{hop.sequence} of {hop.source} (block "
+                                                 f"{hop.checkpoint_block}, its hash checked on {hop.source}), anchored "
+                                                 f"on {hop.destination} in block {hop.anchored_at_block}; Merkle proof "
+                                                 f"checked there"))
     return steps
+
+
+def _issuance_sender(chain, registry_address: str, kind: int, subject: bytes, block: int) -> str | None:
+    """The account that sent the transaction recording a licence (or, for a batch, its issueBatch) in
+    ``block``: the signer the licence registry asked its mirror about. Two raw requests."""
+    event = "LicenseIssued" if kind == KIND_LICENCE else "LicenseBatchIssued"
+    topic = "0x" + event_topic("LicenseRegistry", event).hex()
+    logs = chain._request("eth_getLogs", [{"fromBlock": hex(block), "toBlock": hex(block), "address": registry_address,
+                                           "topics": [topic, "0x" + bytes(subject).hex()]}]).get("result") or []
+    if not logs:
+        return None
+    tx = chain._request("eth_getTransactionByHash", [logs[0]["transactionHash"]]).get("result")
+    return types.address(tx["from"]) if isinstance(tx, dict) else None
+
+
+def main_chain_steps(client, registry, info, kind: int, subject: bytes, block: int) -> list[Step]:
+    """On a side chain, what its licence registry took from the RegistryMirror (whose roots only the
+    relayers vouch for), checked against the main chain itself:
+
+    * ``issuer-signer``: the account that sent the issuing transaction is, in the main chain's
+      IssuerRegistry, a signer of the agency the licence names. Signer sets have no history there
+      because they need none: an agency's signers are fixed when it is added and a signer can never
+      join another agency, so membership now is membership at issuance, given (step ``issuer``) that
+      the agency was accredited then;
+    * ``mirror-checkpoint``: each main-chain checkpoint the mirror could have relied on when the
+      licence was issued names a real main-chain block, and its accreditation root is the one the
+      main chain's IssuerRegistry gives at that block.
+
+    Nothing on the main chain itself, whose licence registries ask the IssuerRegistry directly."""
+    if client.on_main_chain(registry):
+        return []
+    cache = client._cache.setdefault("real-blocks", {})
+    agency = info.agency
+    side = client.chain_name(registry.chain)
+    sender = _issuance_sender(registry.chain, registry.address, kind, subject, block)
+    signs_for = client.issuers.agency_of_signer(sender) if sender else None
+    if sender is None:
+        steps = [Step("issuer-signer", INVALID, "unknown-issuance", f"no transaction in {side} block {block} issued it")]
+    elif signs_for != agency:
+        steps = [Step("issuer-signer", INVALID, "signer-not-of-agency",
+                      f"{sender}, who issued it on the {side} chain, is not a signer of {agency} on the main chain "
+                      f"(it signs for {signs_for or 'no agency'}): the side chain's copy of the main chain was forged")]
+    else:
+        steps = [Step("issuer-signer", VALID, "ok", f"issued by {sender}, a signer of {agency} on the main chain")]
+
+    main = client.chain
+    anchor = AnchorRegistry(registry.chain, client.topology.deployment(side).anchor_registry)
+    last = anchor.latest_sequence(main.chain_id, block)
+    if last == 0:
+        return steps + [Step("mirror-checkpoint", INVALID, "no-checkpoint",
+                             f"no main-chain checkpoint was anchored on the {side} chain when it was issued")]
+    if "main" not in client._cache:
+        client._cache["main"] = SourceView(main, client.deployment)
+    # The latest checkpoint at the end of the issuance block, and those anchored earlier in that same
+    # block: the issuance may have come before them (the mirror compares with the latest root).
+    unchecked, sequence, first = [], last, last
+    while sequence >= 1:
+        c = anchor.checkpoint(main.chain_id, sequence)
+        first = sequence
+        if not is_real_block(cache, main, c.block_number, c.block_hash):
+            return steps + [Step("mirror-checkpoint", INVALID, "forged-block-hash",
+                                 f"main-chain checkpoint #{sequence} on the {side} chain names a block hash that is "
+                                 f"not the main chain's block {c.block_number}: its relayers signed a made-up block")]
+        real_root = accreditation_root_at(cache, client._cache["main"], c.block_number, c.block_hash)
+        if real_root is None:
+            unchecked.append(sequence)
+        elif real_root != c.accreditation_root:
+            return steps + [Step("mirror-checkpoint", INVALID, "forged-accreditation-root",
+                                 f"main-chain checkpoint #{sequence} on the {side} chain carries an accreditation root "
+                                 f"the main chain did not have at block {c.block_number}: its relayers forged it")]
+        if c.anchored_at_block < block:
+            break
+        sequence -= 1
+    which = f"#{first}" if first == last else f"#{first} to #{last}"
+    if unchecked:  # a pruned main-chain node: the block is real, the root could not be recomputed
+        return steps + [Step("mirror-checkpoint", VALID, "root-unchecked",
+                             f"main-chain checkpoint {which} names a real main-chain block; the main-chain node keeps "
+                             f"no state that old to recompute its accreditation root")]
+    return steps + [Step("mirror-checkpoint", VALID, "ok",
+                         f"the {side} chain relied on main-chain checkpoint {which}: a real main-chain block, with "
+                         f"the accreditation root the main chain had there")]
 
 
 def _batch(client, registry, batch: dict, data_hash: bytes) -> dict | None:
@@ -292,6 +384,9 @@ def verify(client, presentation, *, holder: str | None = None, org_code: str | N
             steps.append(Step("issuer", INVALID, "not-accredited", f"{label} was not accredited at issuance"))
         else:
             steps.append(Step("issuer", VALID, "ok", f"issued by {label}, accredited at {when}"))
+
+        # 5b. on a side chain: what its mirror said, checked on the main chain
+        steps.extend(main_chain_steps(client, registry, info, anchor_kind, anchor_subject, issued_block))
 
         # 6. anchoring: the issuance is inside checkpoints anchored on the main chain (and above)
         steps.extend(anchored_steps(client, registry, anchor_kind, anchor_subject, issued_block))

@@ -1,4 +1,6 @@
 """AnchorRegistry: relayer sets per source chain and checkpoints accepted on a quorum of their signatures.
+The owner installs a source chain's first set only; later sets need more than half of the current
+relayers' signatures over the new set and the set's epoch (issue 12, item 9).
 
 World: an anchor owned by the deployer; three relayers (keyed accounts) for the main chain 7001 are
 installed per test by `with_relayers`. Checkpoints are signed off chain with eth-account (EIP-712,
@@ -13,6 +15,7 @@ from eth_utils import keccak
 
 from elicense.merkle import StandardMerkleTree, leaf_hash
 from helpers import (
+    EIP712_DOMAIN,
     JOURNAL_LEAF,
     MAIN_CHAIN,
     SIDE_CHAIN,
@@ -71,6 +74,37 @@ def with_relayers(anchors, deployer, relayers):
     """The main chain's relayers are installed (reverted after each test)."""
     anchors.setRelayers(MAIN_CHAIN, relayers, {"from": deployer})
     return relayers
+
+
+def relayer_change_message(anchors, source, epoch, new_set):
+    """The EIP-712 typed data current relayers sign to replace their set by `new_set` at `epoch`."""
+    return {
+        "types": {
+            "EIP712Domain": EIP712_DOMAIN,
+            "RelayerChange": [
+                {"name": "sourceChainId", "type": "uint256"},
+                {"name": "epoch", "type": "uint64"},
+                {"name": "relayers", "type": "address[]"},
+            ],
+        },
+        "primaryType": "RelayerChange",
+        "domain": {"name": "elicense AnchorRegistry", "version": "1", "chainId": chain.id,
+                   "verifyingContract": anchors.address},
+        "message": {"sourceChainId": source, "epoch": epoch, "relayers": [address_of(r) for r in new_set]},
+    }
+
+
+def sign_change(anchors, signers, new_set, epoch=None, source=MAIN_CHAIN):
+    """The signers' signatures (ascending signer address) over replacing the set by `new_set`."""
+    epoch = anchors.relayerEpoch(source) if epoch is None else epoch
+    message = relayer_change_message(anchors, source, epoch, new_set)
+    return [bytes(Account.sign_typed_data(s.private_key, full_message=message).signature) for s in by_address(signers)]
+
+
+def change(anchors, signers, new_set, sender, epoch=None, source=MAIN_CHAIN):
+    epoch = anchors.relayerEpoch(source) if epoch is None else epoch
+    signatures = sign_change(anchors, signers, new_set, epoch, source)
+    return anchors.changeRelayers(source, epoch, new_set, signatures, {"from": sender})
 
 
 def block_hash(source, number):
@@ -163,9 +197,10 @@ def test_fresh_anchor_knows_no_chain(anchors):
 def test_owner_sets_relayers(anchors, deployer, relayers):
     tx = anchors.setRelayers(MAIN_CHAIN, relayers, {"from": deployer})
 
-    assert_event(tx, "RelayersSet", sourceChainId=MAIN_CHAIN, relayers=relayers, threshold=2)
+    assert_event(tx, "RelayersSet", sourceChainId=MAIN_CHAIN, relayers=relayers, threshold=2, epoch=1)
     assert anchors.relayersOf(MAIN_CHAIN) == [r.address for r in relayers]
     assert anchors.threshold(MAIN_CHAIN) == 2
+    assert anchors.relayerEpoch(MAIN_CHAIN) == 1
 
 
 @pytest.mark.parametrize("size, threshold", [(1, 1), (2, 2), (3, 2), (4, 3), (5, 3), (6, 4)])
@@ -196,7 +231,7 @@ def test_only_the_owner_sets_relayers(anchors, stranger, relayers, caller):
         anchors.setRelayers(MAIN_CHAIN, relayers, {"from": account})
 
 
-def test_relayers_cannot_change_their_own_set(anchors, with_relayers, new_relayers):
+def test_a_relayer_cannot_use_the_owners_first_setting(anchors, with_relayers, new_relayers):
     with refused("OwnableUnauthorizedAccount", with_relayers[0]):
         anchors.setRelayers(MAIN_CHAIN, new_relayers, {"from": with_relayers[0]})
 
@@ -228,27 +263,92 @@ def test_duplicate_relayer_is_invalid(anchors, deployer, relayers):
         anchors.setRelayers(MAIN_CHAIN, [relayers[0], relayers[1], relayers[1]], {"from": deployer})
 
 
-def test_refused_list_leaves_the_set_unchanged(anchors, deployer, with_relayers, new_relayers):
-    with refused("AnchorRelayersInvalid", new_relayers[0]):
-        anchors.setRelayers(MAIN_CHAIN, [new_relayers[0], new_relayers[0]], {"from": deployer})
+def test_owner_cannot_replace_a_set_it_installed(anchors, deployer, with_relayers, new_relayers):
+    """The attack of issue 12 (9): the owner makes itself the only relayer, then writes a checkpoint."""
+    with refused("AnchorRelayersAlreadySet", MAIN_CHAIN, deployer):
+        anchors.setRelayers(MAIN_CHAIN, [deployer], {"from": deployer})
+
+    assert anchors.relayersOf(MAIN_CHAIN) == [r.address for r in with_relayers]
+    assert anchors.relayerEpoch(MAIN_CHAIN) == 1
+
+
+def test_owner_cannot_change_the_set_with_its_own_signature(anchors, deployer, keyed, with_relayers):
+    owner_key = keyed("anchor owner key")
+    with refused("AnchorSignerUnknown", owner_key):
+        change(anchors, [owner_key], [owner_key], deployer)
+
+
+def test_a_majority_of_relayers_replaces_the_set(anchors, stranger, with_relayers, new_relayers):
+    tx = change(anchors, with_relayers[:2], new_relayers[:2], stranger)
+
+    assert_event(tx, "RelayersSet", sourceChainId=MAIN_CHAIN, relayers=new_relayers[:2], threshold=2, epoch=2)
+    assert anchors.relayersOf(MAIN_CHAIN) == [r.address for r in new_relayers[:2]]
+    assert anchors.threshold(MAIN_CHAIN) == 2
+    assert anchors.relayerEpoch(MAIN_CHAIN) == 2
+
+
+def test_one_of_three_relayers_cannot_replace_the_set(anchors, stranger, with_relayers, new_relayers):
+    with refused("AnchorRelayerChangeUnderSigned", 1, 2):
+        change(anchors, with_relayers[:1], new_relayers, stranger)
 
     assert anchors.relayersOf(MAIN_CHAIN) == [r.address for r in with_relayers]
 
 
-def test_setting_relayers_replaces_the_old_set(anchors, deployer, with_relayers, new_relayers):
-    tx = anchors.setRelayers(MAIN_CHAIN, new_relayers[:2], {"from": deployer})
+def test_replayed_relayer_change_is_refused(anchors, stranger, with_relayers, new_relayers):
+    signatures = sign_change(anchors, with_relayers, new_relayers, epoch=1)
+    anchors.changeRelayers(MAIN_CHAIN, 1, new_relayers, signatures, {"from": stranger})
+    change(anchors, new_relayers[:2], with_relayers, stranger)  # back to the first set, epoch 3
 
-    assert_event(tx, "RelayersSet", sourceChainId=MAIN_CHAIN, relayers=new_relayers[:2], threshold=2)
-    assert anchors.relayersOf(MAIN_CHAIN) == [r.address for r in new_relayers[:2]]
-    assert anchors.threshold(MAIN_CHAIN) == 2
+    with refused("AnchorRelayerChangeStale", MAIN_CHAIN, 1, 3):
+        anchors.changeRelayers(MAIN_CHAIN, 1, new_relayers, signatures, {"from": stranger})
+    assert anchors.relayersOf(MAIN_CHAIN) == [r.address for r in with_relayers]
 
 
-def test_replacement_may_keep_some_members(anchors, deployer, with_relayers, new_relayers):
+def test_change_signed_for_another_epoch_does_not_count(anchors, stranger, with_relayers, new_relayers):
+    """Signatures over epoch 1 presented as epoch 2 recover to strangers."""
+    change(anchors, with_relayers[:2], with_relayers, stranger)  # epoch 2, same members
+    signatures = sign_change(anchors, with_relayers, new_relayers, epoch=1)
+
+    stranger_key = recover(anchors.relayerChangeDigest(MAIN_CHAIN, 2, new_relayers), signatures[0])
+    with refused("AnchorSignerUnknown", stranger_key):
+        anchors.changeRelayers(MAIN_CHAIN, 2, new_relayers, signatures, {"from": stranger})
+
+
+def test_change_of_an_unknown_source_is_refused(anchors, stranger, relayers, new_relayers):
+    with refused("AnchorSourceUnknown", SIDE_CHAIN):
+        anchors.changeRelayers(SIDE_CHAIN, 0, new_relayers, [], {"from": stranger})
+
+
+def test_change_signatures_must_be_ordered(anchors, stranger, with_relayers, new_relayers):
+    signatures = list(reversed(sign_change(anchors, with_relayers[:2], new_relayers)))
+    with refused("AnchorSignersUnordered", by_address(with_relayers[:2])[0]):
+        anchors.changeRelayers(MAIN_CHAIN, 1, new_relayers, signatures, {"from": stranger})
+
+
+def test_refused_list_leaves_the_set_unchanged(anchors, stranger, with_relayers, new_relayers):
+    with refused("AnchorRelayersInvalid", new_relayers[0]):
+        change(anchors, with_relayers, [new_relayers[0], new_relayers[0]], stranger)
+
+    assert anchors.relayersOf(MAIN_CHAIN) == [r.address for r in with_relayers]
+    assert anchors.relayerEpoch(MAIN_CHAIN) == 1
+
+
+def test_replacement_may_keep_some_members(anchors, stranger, with_relayers, new_relayers):
     members = [new_relayers[0], with_relayers[2]]
 
-    anchors.setRelayers(MAIN_CHAIN, members, {"from": deployer})
+    change(anchors, with_relayers[1:], members, stranger)
 
     assert anchors.relayersOf(MAIN_CHAIN) == [m.address for m in members]
+
+
+def test_relayer_change_digest_equals_eip712_digest(anchors, relayers, new_relayers):
+    message = relayer_change_message(anchors, MAIN_CHAIN, 4, new_relayers)
+    signed = Account.sign_typed_data(relayers[0].private_key, full_message=message)
+
+    digest = plain(anchors.relayerChangeDigest(MAIN_CHAIN, 4, new_relayers))
+    assert digest == plain(signed.message_hash)
+    assert plain(anchors.RELAYER_CHANGE_TYPEHASH()) == keccak(
+        text="RelayerChange(uint256 sourceChainId,uint64 epoch,address[] relayers)")
 
 
 # ---------------------------------------------------------------- submitCheckpoint: accepted
@@ -502,7 +602,7 @@ def test_old_relayers_are_refused_after_replacement(anchors, deployer, stranger,
     anchor(anchors, make_checkpoint(sequence=1), with_relayers, stranger)
     checkpoint = make_checkpoint(sequence=2)
     signed_by_old_set = sign_checkpoint(anchors, checkpoint, with_relayers)
-    anchors.setRelayers(MAIN_CHAIN, new_relayers, {"from": deployer})
+    change(anchors, with_relayers, new_relayers, stranger)
 
     with refused("AnchorSignerUnknown", by_address(with_relayers)[0]):
         submit(anchors, checkpoint, signed_by_old_set, stranger)

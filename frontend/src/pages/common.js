@@ -304,6 +304,8 @@ const STEP_LABELS = {
   data: "Data matches what was issued",
   status: "Licence status",
   issuer: "Issuer accredited for this type",
+  "issuer-signer": "Issuing account is the agency's, on the main chain",
+  "mirror-checkpoint": "Side chain's copy of the main chain is genuine",
   anchored: "Anchored on the main chain",
   recorded: "Inspection recorded",
 };

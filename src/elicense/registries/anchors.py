@@ -14,6 +14,10 @@ CHECKPOINT_FIELDS = [
     {"name": "identityRoot", "type": "bytes32"}, {"name": "accreditationRoot", "type": "bytes32"},
     {"name": "journalRoot", "type": "bytes32"},
 ]
+RELAYER_CHANGE_FIELDS = [
+    {"name": "sourceChainId", "type": "uint256"}, {"name": "epoch", "type": "uint64"},
+    {"name": "relayers", "type": "address[]"},
+]
 ZERO = b"\0" * 32
 
 
@@ -54,13 +58,43 @@ class AnchorRegistry(Wrapper):
     name = "AnchorRegistry"
 
     def set_relayers(self, account, source_chain_id: int, relayers: list[str]) -> TxResult:
+        """The first relayer set of a source chain (the owner, once, at deployment)."""
         return self.chain.send(self.contract.functions.setRelayers(source_chain_id, relayers), account)
+
+    def change_relayers(self, account, source_chain_id: int, relayers: list[str], signatures: list[bytes],
+                        epoch: int | None = None) -> TxResult:
+        """Replaces the relayer set with one more than half of the current relayers signed (see
+        :meth:`sign_relayer_change`); ``account`` only pays the gas."""
+        epoch = self.relayer_epoch(source_chain_id) if epoch is None else epoch
+        return self.chain.send(self.contract.functions.changeRelayers(source_chain_id, epoch, relayers, signatures), account)
+
+    def relayer_epoch(self, source_chain_id: int) -> int:
+        return self.chain.call(self.contract.functions.relayerEpoch(source_chain_id))
+
+    def typed_relayer_change(self, source_chain_id: int, epoch: int, relayers: list[str]) -> dict:
+        message = {"sourceChainId": source_chain_id, "epoch": epoch, "relayers": list(relayers)}
+        return self.typed_data("elicense AnchorRegistry", "RelayerChange", RELAYER_CHANGE_FIELDS, message)
+
+    def sign_relayer_change(self, keys, source_chain_id: int, relayers: list[str], epoch: int | None = None) -> list[bytes]:
+        """Signatures by ``keys`` (current relayers) over the new set at the current epoch, ordered by signer."""
+        epoch = self.relayer_epoch(source_chain_id) if epoch is None else epoch
+        signable = encode_typed_data(full_message=self.typed_relayer_change(source_chain_id, epoch, relayers))
+        ordered = sorted(keys, key=lambda k: int(k.address, 16))
+        return [bytes(k.sign_message(signable).signature) for k in ordered]
 
     def submit(self, account, checkpoint: Checkpoint, signatures: list[bytes]) -> TxResult:
         return self.chain.send(self.contract.functions.submitCheckpoint(checkpoint.as_tuple(), signatures), account)
 
     def latest_sequence(self, source_chain_id: int, block="latest") -> int:
-        return self.chain.call(self.contract.functions.latestSequence(source_chain_id), block_identifier=block)
+        fn = self.contract.functions.latestSequence(source_chain_id)
+        if block == "latest":
+            return self.chain.call(fn)
+        # A past block, read raw: web3's historical-call path costs more than the rest of a verdict step.
+        response = self.chain._request("eth_call", [{"to": self.address, "data": fn._encode_transaction_data()},
+                                                    hex(block)])
+        result = response.get("result")
+        return int(result, 16) if isinstance(result, str) and len(result) == 66 else \
+            self.chain.call(fn, block_identifier=block)
 
     def checkpoint(self, source_chain_id: int, sequence: int) -> Anchored | None:
         raw = self.chain.call(self.contract.functions.checkpoint(source_chain_id, sequence))
