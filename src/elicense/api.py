@@ -255,6 +255,12 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
     def holder_licences(address: str):
         return [_licence(client, q) for q in client.licences_of(types.address(address, "holder address"))]
 
+    @app.get("/api/holders/{address}/inspections",
+             summary="The holder's inspection log: every check of their licences, failed ones too, newest first")
+    def holder_inspections(address: str, offset: Annotated[int, Query(ge=0, lt=2**31)] = 0,
+                           limit: Annotated[int, Query(ge=1, le=1000)] = 100):
+        return client.inspections(types.address(address, "holder address"), offset=offset, limit=limit).to_json()
+
     @app.get("/api/licences/{tx_hash}", summary="API 5 as seed 002 names it: the licence a transaction issued")
     def licence_of_tx(tx_hash: str, holder: Annotated[str, Query(max_length=64)],
                       block: Annotated[int, Query(ge=0, lt=2**63)]):

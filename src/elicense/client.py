@@ -579,6 +579,13 @@ class Client:
 
         return qr.encode(self.present(holder_account, licence, fields, ttl), issued_block=licence.block_number)
 
+    def inspections(self, holder: str, *, offset: int = 0, limit: int | None = None):
+        """The holder's inspection log over every registry, newest first, hash chains verified
+        (:func:`elicense.inspections.inspection_log`)."""
+        from .inspections import inspection_log
+
+        return inspection_log(self, holder, offset=offset, limit=limit)
+
     def attachments_of(self, licence: QueriedLicence, private_key) -> dict[str, dict]:
         """The holder's view of a licence's attachments: {file name: reference}, from the decrypted licence."""
         from . import attachments as att
