@@ -96,6 +96,23 @@ class RenewIn(Validity):
     type: CertType
 
 
+class SealedRenewIn(Strict):
+    """A licence document built and encrypted to the holder in the agency's browser: the server gets
+    its commitment and ciphertext only, never a field value."""
+
+    signer: Address
+    type: CertType
+    data_hash: Annotated[str, Field(min_length=64, max_length=66, description="the document's commitment, hex")]
+    ciphertext: Annotated[str, Field(min_length=2, max_length=2 + 2 * 16_384, description="ECIES to the holder, hex")]
+    valid_from: Time
+    valid_until: Time | None = None
+
+
+class SealedIssueIn(SealedRenewIn):
+    agency: Code
+    holder: Address
+
+
 class StatusIn(Strict):
     signer: Address
     type: CertType
@@ -310,6 +327,29 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
         c = acting(body.signer)
         return prepare(lambda: c.renew(body.type, licence_id, body.fields, valid_from=body.valid_from,
                                        valid_until=_until(body.valid_until)),
+                       "renew", licence_id=lambda p: _licence_id(c, body.type, p))
+
+    @app.get("/api/time", summary="The clock of the chain holding a certificate type's registry (latest block)")
+    def chain_time(type: Annotated[str, Query(min_length=1, max_length=32)]):
+        registry = client.licences(type)
+        return {"type": types.CERT_TYPE_NAMES[registry.cert_type], "chain_id": registry.chain.chain_id,
+                "now": registry.chain.timestamp()}
+
+    @app.post("/api/licences/sealed", summary="Issue a licence built and encrypted in the browser (no field values)")
+    def issue_sealed(body: SealedIssueIn):
+        c = acting(body.signer)
+        ciphertext = types.hex_bytes(body.ciphertext, "ciphertext")
+        return prepare(lambda: c.issue_sealed(body.holder, body.agency, body.type, body.data_hash, ciphertext,
+                                              body.valid_from, _until(body.valid_until)),
+                       "issue", licence_id=lambda p: _licence_id(c, body.type, p))
+
+    @app.post("/api/licences/{licence_id}/renew/sealed",
+              summary="Renew a licence with a document built and encrypted in the browser (no field values)")
+    def renew_sealed(licence_id: str, body: SealedRenewIn):
+        c = acting(body.signer)
+        ciphertext = types.hex_bytes(body.ciphertext, "ciphertext")
+        return prepare(lambda: c.renew_sealed(body.type, licence_id, body.data_hash, ciphertext, body.valid_from,
+                                              _until(body.valid_until)),
                        "renew", licence_id=lambda p: _licence_id(c, body.type, p))
 
     @app.post("/api/licences/{licence_id}/{action}", summary="Suspend, reinstate or revoke a licence")

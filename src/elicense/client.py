@@ -81,6 +81,23 @@ def _with_references(issued: IssuedLicence, refs: dict) -> IssuedLicence:
     return AttachedLicence(**values, attachments={ref["name"]: ref for ref in refs.values()})
 
 
+ECIES_OVERHEAD = 65 + 16 + 16  # ephemeral key, nonce, tag (crypto.encrypt): a shorter ciphertext is no licence
+
+
+def _sealed(data_hash, ciphertext, valid_from, valid_until) -> tuple[bytes, bytes]:
+    """Checks what a sealed issuance carries: a non-zero commitment, an ECIES-sized ciphertext, a validity."""
+    data_hash = types.bytes32(data_hash, "data hash")
+    if not any(data_hash):
+        raise InvalidInput("the data hash is zero: it commits to nothing")
+    if not isinstance(ciphertext, (bytes, bytearray)) or len(ciphertext) <= ECIES_OVERHEAD:
+        raise InvalidInput(f"the ciphertext must be an ECIES ciphertext to the holder's key (more than "
+                           f"{ECIES_OVERHEAD} bytes), got {len(ciphertext) if isinstance(ciphertext, (bytes, bytearray)) else ciphertext!r}")
+    for name, value in (("valid-from", valid_from), ("valid-until", valid_until)):
+        if not isinstance(value, int) or not 0 <= value <= types.FOREVER:
+            raise InvalidInput(f"{name} must be a unix time between 0 and {types.FOREVER}, got {value!r}")
+    return data_hash, bytes(ciphertext)
+
+
 def _batch_ref(root: str, entry) -> dict:
     """What a presentation of a batched licence carries, and checkBatched takes: root, leaf, proof (hex)."""
     return {"root": root, "leaf": [entry.holder, "0x" + entry.data_hash.hex(), entry.valid_from, entry.valid_until,
@@ -277,6 +294,28 @@ class Client:
             issued = registry.renew(self._signer(), types.bytes32(previous_id, "licence id"), document.data_hash,
                                     valid_from, valid_until, ciphertext)
         return _with_references(issued, refs)
+
+    def issue_sealed(self, holder: str, org_code: str, cert_type, data_hash, ciphertext: bytes, valid_from: int,
+                     valid_until: int = types.FOREVER) -> IssuedLicence:
+        """Issues a licence whose document was built and encrypted to the holder elsewhere (the agency's
+        own browser): only its commitment and ciphertext pass through here, never a field value."""
+        holder = types.address(holder, "holder address")
+        registry = self.licences(cert_type)
+        self._check_agency(org_code)
+        data_hash, ciphertext = _sealed(data_hash, ciphertext, valid_from, valid_until)
+        self.ensure_mirrored(registry, identities=[(holder, "holder")], accredited=self._signer().address)
+        return registry.issue(self._signer(), holder, data_hash, valid_from, valid_until, ciphertext)
+
+    def renew_sealed(self, cert_type, previous_id: str, data_hash, ciphertext: bytes, valid_from: int,
+                     valid_until: int = types.FOREVER) -> IssuedLicence:
+        """:meth:`renew` with a document built and encrypted elsewhere, as :meth:`issue_sealed`."""
+        registry = self.licences(cert_type)
+        data_hash, ciphertext = _sealed(data_hash, ciphertext, valid_from, valid_until)
+        self._claim_if_batched(cert_type, previous_id)
+        self._licence_info(registry, previous_id)
+        self.ensure_mirrored(registry, accredited=self._signer().address)
+        return registry.renew(self._signer(), types.bytes32(previous_id, "licence id"), data_hash, valid_from,
+                              valid_until, ciphertext)
 
     def seal_attachments(self, holder: str, attachments, fields: dict | None = None) -> dict[str, dict]:
         """Seals each (file name, bytes, media type) for ``holder`` (its registered key) and the signer,

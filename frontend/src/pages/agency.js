@@ -1,10 +1,15 @@
 // Agency console: the agency signer's key is unlocked here; the server prepares each transaction
-// (issue, batch, renew, suspend, reinstate, revoke) and this page signs it.
+// (issue, batch, renew, suspend, reinstate, revoke) and this page signs it. A licence (issue, renew)
+// is built here: the document, its master salt and commitment, encrypted to the holder's key; the
+// server gets the commitment and the ciphertext only, never a field value.
 
 import {
   $, byTestId, clearError, confirmDialog, dateToUnix, el, formatGas, formatTime, h, hashCode, initPage, keyPanel,
   listOf, perform, run, sameAddress, shortHex, showError, statusBadge, uid,
 } from "./common.js";
+import { toHex } from "../lib/bytes.js";
+import { encryptTo } from "../lib/keys.js";
+import { FOREVER, dataHash, documentBytes, newDocument } from "../lib/licence.js";
 
 const CHUNK = 100; // licences per batch transaction
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -151,6 +156,52 @@ function validity(fromInput, untilInput) {
   return out;
 }
 
+// ---------------------------------------------------------------- licences sealed in this page
+
+let registries = null; // from /api/config: certificate type names and numbers
+
+async function certTypeNumber(type) {
+  if (!registries) registries = listOf(await el.api("/api/config"), "registries").map((r) => ({ ...r }));
+  const found = registries.find((r) => r.type === String(type) || String(r.cert_type) === String(type));
+  if (!found) throw new Error(`no ${typeLabel(type)} registry is deployed on this server`);
+  return found.cert_type;
+}
+
+async function holderKey(holder) {
+  let identity;
+  try {
+    identity = await el.api(`/api/identities/${holder}`);
+  } catch (err) {
+    if (err.status === 404) throw new Error(`${holder} is not a registered holder: it has no public key to encrypt to`);
+    throw err;
+  }
+  const role = identity.role_name ?? identity.role;
+  if (role !== "holder") throw new Error(`${holder} is registered as ${role}, not as a holder`);
+  return identity.public_key;
+}
+
+/**
+ * Builds the licence here (document, fresh master salt, commitment) and encrypts it to the holder's
+ * registered key; returns what the server may see: {data_hash, ciphertext, valid_from, valid_until}.
+ */
+async function sealLicence(type, holder, fields, dates) {
+  const [publicKey, number, clock] = await Promise.all([
+    holderKey(holder),
+    certTypeNumber(type),
+    dates.valid_from === undefined ? el.api(`/api/time?type=${encodeURIComponent(type)}`) : null,
+  ]);
+  const doc = newDocument({
+    type: number, agency: agency.code, holder, fields,
+    validFrom: dates.valid_from ?? clock.now, validUntil: dates.valid_until ?? FOREVER,
+  });
+  return {
+    data_hash: dataHash(doc),
+    ciphertext: toHex(encryptTo(publicKey, documentBytes(doc))),
+    valid_from: doc.validFrom,
+    valid_until: doc.validUntil,
+  };
+}
+
 // ---------------------------------------------------------------- issue one licence
 
 const issueForm = byTestId("issue-form");
@@ -165,16 +216,13 @@ issueForm.addEventListener("submit", (event) => {
     if (!type) throw new Error("choose a licence type");
     const holder = byTestId("issue-holder").value.trim();
     if (!ADDRESS.test(holder)) throw new Error(`malformed holder address "${holder}": expected 0x followed by 40 hex digits`);
-    const body = {
-      signer: wallet.address,
-      type,
-      agency: agency.code,
-      holder,
-      fields: issueFields.collect(),
-      ...validity(byTestId("issue-valid-from"), byTestId("issue-valid-until")),
-    };
+    const fields = issueFields.collect();
+    const dates = validity(byTestId("issue-valid-from"), byTestId("issue-valid-until"));
     byTestId("issue-result").hidden = true;
-    const { prepared, receipt } = await perform(wallet, "/api/licences", body, busy);
+    busy.update("Encrypting the licence to the holder's key…");
+    const sealed = await sealLicence(type, holder, fields, dates);
+    const body = { signer: wallet.address, type, agency: agency.code, holder, ...sealed };
+    const { prepared, receipt } = await perform(wallet, "/api/licences/sealed", body, busy);
     byTestId("issued-licence-id").textContent = receipt?.summary?.licence_id ?? prepared?.licence_id ?? "";
     byTestId("issued-tx").textContent = receipt?.tx_hash ?? "";
     byTestId("issued-block").textContent = String(receipt?.block_number ?? "");
@@ -477,8 +525,12 @@ function openRenew(item) {
     event.preventDefault();
     run(submit, "Renewing the licence…", async (busy) => {
       const wallet = requireReady();
-      const body = { signer: wallet.address, type: item.type ?? item.cert_type, fields: fields.collect(), ...validity(from, until) };
-      const { prepared, receipt } = await perform(wallet, `/api/licences/${item.licence_id}/renew`, body, busy);
+      const type = item.type ?? item.cert_type;
+      const values = fields.collect();
+      busy.update("Encrypting the new licence to the holder's key…");
+      const sealed = await sealLicence(type, item.holder, values, validity(from, until));
+      const body = { signer: wallet.address, type, ...sealed };
+      const { prepared, receipt } = await perform(wallet, `/api/licences/${item.licence_id}/renew/sealed`, body, busy);
       const newId = receipt?.summary?.licence_id ?? prepared?.licence_id ?? "";
       renewPanel.hidden = true;
       renewPanel.replaceChildren();

@@ -1,0 +1,171 @@
+"""The agency page builds each licence in the browser: the server never sees a field value.
+
+A server of its own wraps the real application in an ASGI middleware that records every request
+(method, path, query, body) the page makes. The page issues and renews licences through real
+Chromium; then no recorded request holds any field value (raw, JSON-escaped or URL-encoded) nor the
+licence's master salt, and the holder decrypts each licence with their own key and it verifies."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import quote, quote_plus
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import SERVICE, error_of, make_agency, register
+from elicense.chain import account_from_key
+from elicense.nodes import dev_key
+from elicense.server import Server
+from test_pages import import_key, shot, tid
+
+# Distinctive values, one with characters JSON would escape: none of these may reach the server.
+FIELDS = {"name": "Åsa Öberg-Quintero", "national-id": "19790412-Q8Z3", "degree": "MSc Zymurgy 7731"}
+RENEWED = {"name": "Åsa Öberg-Quintero", "national-id": "19790412-Q8Z3", "degree": "PhD Zymurgy 9182"}
+
+
+class RecordBodies:
+    """Pure ASGI middleware: keeps (method, path, query, body) of every HTTP request, then passes it on."""
+
+    def __init__(self, app, requests: list):
+        self.app, self.requests = app, requests
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        self.requests.append((scope["method"], scope["path"], scope.get("query_string", b"").decode(), body))
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)
+
+
+@pytest.fixture(scope="module")
+def recorded(client):
+    requests: list = []
+    server = Server(client, account_from_key(dev_key(SERVICE)), faucet=True)
+    server.app.add_middleware(RecordBodies, requests=requests)
+    with server:
+        yield server, requests
+
+
+@pytest.fixture
+def page_on(browser, recorded):
+    server, _ = recorded
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, base_url=server.url)
+    errors = []
+    page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(30_000)
+    page.goto("/agency.html")
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+def forms(value: str) -> set[bytes]:
+    """Every way a value could travel in a request: UTF-8, JSON-escaped, URL-encoded."""
+    return {value.encode(), json.dumps(value).strip('"').encode(), quote(value).encode(), quote_plus(value).encode()}
+
+
+def leaks(requests, values) -> list:
+    found = []
+    for method, path, query, body in requests:
+        text = path.encode() + b"?" + query.encode() + b"\n" + body
+        found += [(method, path, v) for v in values for form in forms(v) if form in text]
+    return found
+
+
+def fill_fields(page, fields: dict, prefix: str = "") -> None:
+    names, values = tid(page, f"{prefix}field-name"), tid(page, f"{prefix}field-value")
+    for i, (name, value) in enumerate(fields.items()):
+        if i >= names.count():
+            tid(page, f"{prefix}add-field" if prefix else "add-field").click()
+        names.nth(i).fill(name)
+        values.nth(i).fill(value)
+
+
+def test_the_agency_page_issues_and_renews_without_sending_any_field_value(page_on, recorded, client, authorities):
+    _, requests = recorded
+    agency = make_agency(client, authorities, ("degree",))
+    holder = register(client, "holder")
+    page = page_on
+    import_key(page, "agency", agency.signer)
+    expect(tid(page, "agency-code")).to_have_text(agency.code)
+    requests.clear()  # what follows is the issuance and the renewal
+
+    tid(page, "issue-type").select_option("degree")
+    tid(page, "issue-holder").fill(holder.address)
+    fill_fields(page, FIELDS)
+    tid(page, "issue-button").click()
+    expect(tid(page, "issued-licence-id")).to_have_text(re.compile("^0x[0-9a-f]{64}$"), timeout=60_000)
+    licence_id = tid(page, "issued-licence-id").inner_text().strip()
+
+    row = page.locator(f"[data-testid=issued-row][data-licence-id='{licence_id}']")
+    row.get_by_test_id("renew").click()
+    fill_fields(page, RENEWED, "renew-")
+    tid(page, "renew-submit").click()
+    expect(tid(page, "renewed-licence-id")).to_have_text(re.compile("^0x[0-9a-f]{64}$"), timeout=60_000)
+    renewed_id = tid(page, "renewed-licence-id").inner_text().strip()
+    shot(page, "agency-sealed")
+
+    # the page went through the sealed routes, and nothing it sent carries a value
+    paths = [(m, p) for m, p, _, _ in requests if m == "POST"]
+    assert ("POST", "/api/licences/sealed") in paths
+    assert ("POST", f"/api/licences/{licence_id}/renew/sealed") in paths
+    assert not [p for m, p in paths if p in ("/api/licences", f"/api/licences/{licence_id}/renew")]
+    values = [*FIELDS.values(), *RENEWED.values()]
+    assert leaks(requests, values) == []
+    assert leaks(requests, ["Åsa", "Zymurgy", "Q8Z3"]) == []  # not even a part of one
+
+    # the holder opens both with their own key; each matches its commitment on chain and verifies
+    mine = {q.licence_id: q for q in client.licences_of(holder.address)}
+    assert (mine[licence_id].status, mine[renewed_id].status) == ("renewed", "active")
+    first, second = (mine[i].decrypt(holder.key) for i in (licence_id, renewed_id))
+    assert (first.fields, second.fields) == (FIELDS, RENEWED)
+    assert (first.agency, first.holder, first.cert_type) == (agency.code, holder.address, 3)
+    assert second.valid_from == mine[renewed_id].valid_from and second.valid_until == mine[renewed_id].valid_until
+    assert leaks(requests, [first.salt.hex(), second.salt.hex()]) == []  # the master salts stayed in the page
+    assert first.salt != second.salt and len(first.salt) == 32
+    verdict = client.check(holder.address, agency.code, client.present(holder, mine[renewed_id]), record=False)
+    assert verdict.valid, verdict.steps
+
+
+def test_the_sealed_routes_refuse_what_is_not_a_sealed_licence(recorded, client, authorities):
+    import requests as http
+
+    server, _ = recorded
+    agency = make_agency(client, authorities, ("degree",))
+    holder = register(client, "holder")
+    body = {"signer": agency.signer.address, "type": "degree", "agency": agency.code, "holder": holder.address,
+            "data_hash": "0x" + "11" * 32, "ciphertext": "0x" + "22" * 200, "valid_from": 0}
+
+    def post(path, change):
+        return http.post(server.url + path, json=body | change, timeout=60)
+
+    assert "zero" in error_of(post("/api/licences/sealed", {"data_hash": "0x" + "00" * 32}), 400)
+    assert "ECIES ciphertext" in error_of(post("/api/licences/sealed", {"ciphertext": "0x" + "22" * 40}), 400)
+    assert "malformed ciphertext" in error_of(post("/api/licences/sealed", {"ciphertext": "0xzz" * 60}), 400)
+    assert "data hash" in error_of(post("/api/licences/sealed", {"data_hash": "0x" + "zz" * 32}), 400)
+    assert "extra" in error_of(post("/api/licences/sealed", {"fields": {"name": "x"}}), 422).lower()
+    assert "valid_from" in error_of(post("/api/licences/sealed", {"valid_from": None}), 422)
+    assert "is not a signing account of" in error_of(post("/api/licences/sealed", {"signer": holder.address}), 403)
+    assert "no licence" in error_of(http.post(server.url + f"/api/licences/0x{'33' * 32}/renew/sealed", json={
+        k: v for k, v in body.items() if k not in ("agency", "holder")}, timeout=60), 404)
+    prepared = http.post(server.url + "/api/licences/sealed", json=body, timeout=60).json()
+    assert prepared["sign"]["function"] == "issue" and prepared["sign"]["args"]["dataHash"] == "0x" + "11" * 32
+    assert http.get(server.url + "/api/time", params={"type": "degree"}, timeout=60).json()["now"] > 0
+    assert "unknown certificate type" in error_of(http.get(server.url + "/api/time", params={"type": "dog"}, timeout=60), 400)
