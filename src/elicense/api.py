@@ -127,6 +127,23 @@ class BatchRowIn(Validity):
     holder: Address
 
 
+class SealedRowIn(Strict):
+    """One batch licence built and encrypted to its holder in the browser: no field value."""
+
+    holder: Address
+    data_hash: Annotated[str, Field(min_length=64, max_length=66)]
+    ciphertext: Annotated[str, Field(min_length=2, max_length=2 + 2 * 16_384)]
+    valid_from: Time
+    valid_until: Time | None = None
+
+
+class SealedBatchIn(Strict):
+    signer: Address
+    type: CertType
+    agency: Code
+    rows: Annotated[list[SealedRowIn], Field(min_length=1, max_length=10_000)]
+
+
 class BatchIn(Strict):
     signer: Address
     type: CertType
@@ -377,6 +394,17 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
         rows = [BatchRow(types.address(r.holder, "holder address"), r.fields, r.valid_from, _until(r.valid_until))
                 for r in body.rows]
         return prepare(lambda: c.issue_batch(body.type, body.agency, rows), "issueBatch",
+                       root=lambda p: p["args"]["root"], count=len(rows))
+
+    @app.post("/api/batches/sealed",
+              summary="Issue many licences built and encrypted in the browser under one Merkle root (no field values)")
+    def batch_sealed(body: SealedBatchIn):
+        from .batch import SealedRow
+
+        c = acting(body.signer)
+        rows = [SealedRow(r.holder, r.data_hash, r.valid_from, _until(r.valid_until),
+                          types.hex_bytes(r.ciphertext, f"ciphertext of row {n}")) for n, r in enumerate(body.rows, 1)]
+        return prepare(lambda: c.issue_batch_sealed(body.type, body.agency, rows), "issueBatch",
                        root=lambda p: p["args"]["root"], count=len(rows))
 
     # ------------------------------------------------------------------ API 3: check

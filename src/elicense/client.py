@@ -384,6 +384,39 @@ class Client:
         root, bundle_hash = store_bundle(self.store, registry, org_code, rows, keys, now)
         return registry.issue_batch(self._signer(), root, len(rows), bundle_hash)
 
+    def issue_batch_sealed(self, cert_type, org_code: str, rows) -> IssuedBatch:
+        """:meth:`issue_batch` for licences built and encrypted elsewhere (the agency's browser):
+        ``rows`` are :class:`elicense.batch.SealedRow`s, leaves and ciphertexts without a field value."""
+        from .batch import SealedRow, store_sealed_bundle
+
+        registry = self.licences(cert_type)
+        rows = list(rows)
+        if not rows:
+            raise InvalidInput("a batch needs at least one licence")
+        self.check_batch_issuer(registry, org_code)
+        keys, now, problems, seen = self.holder_keys(), registry.chain.timestamp(), [], set()
+        checked = []
+        for number, row in enumerate(rows, 1):
+            try:
+                data_hash, ciphertext = _sealed(row.data_hash, row.ciphertext, row.valid_from, row.valid_until)
+            except InvalidInput as exc:
+                problems.append(f"row {number}: {exc.user_message}")
+                continue
+            holder = types.address(row.holder, "holder address")
+            if holder not in keys:
+                problems.append(f"row {number}: {holder} is not a registered holder")
+            if row.valid_until <= row.valid_from or row.valid_until <= now:
+                problems.append(f"row {number}: valid-until must be after valid-from and in the future")
+            if data_hash in seen:
+                problems.append(f"row {number}: the same data hash as an earlier row")
+            seen.add(data_hash)
+            checked.append(SealedRow(holder, data_hash, row.valid_from, row.valid_until, ciphertext))
+        if problems:
+            more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+            raise InvalidInput("; ".join(problems[:10]) + more)
+        root, bundle_hash = store_sealed_bundle(self.store, registry, org_code, checked)
+        return registry.issue_batch(self._signer(), root, len(checked), bundle_hash)
+
     def check_batch_issuer(self, registry: LicenceRegistry, org_code: str) -> None:
         """Refuses before anything is built or stored: a batch of a non-accredited agency would only
         leave an orphan bundle behind when the contract refuses it."""

@@ -169,3 +169,87 @@ def test_the_sealed_routes_refuse_what_is_not_a_sealed_licence(recorded, client,
     assert prepared["sign"]["function"] == "issue" and prepared["sign"]["args"]["dataHash"] == "0x" + "11" * 32
     assert http.get(server.url + "/api/time", params={"type": "degree"}, timeout=60).json()["now"] > 0
     assert "unknown certificate type" in error_of(http.get(server.url + "/api/time", params={"type": "dog"}, timeout=60), 400)
+
+
+def test_the_agency_page_issues_a_csv_batch_without_sending_any_field_value(page_on, recorded, client, authorities,
+                                                                            tmp_path):
+    _, requests = recorded
+    agency = make_agency(client, authorities, ("degree",))
+    holders = [register(client, "holder") for _ in range(3)]
+    rows = [{"name": f"Graduate Ñandú {i}", "degree": f"BSc Xylology {4410 + i}", "note": f'says "hi, {i}"'}
+            for i in range(3)]
+    csv = tmp_path / "graduates.csv"
+    csv.write_text("holder,name,degree,note,valid_until\r\n" + "".join(
+        f'{h.address},{r["name"]},{r["degree"]},"says ""hi, {i}""",2099-12-31\r\n'
+        for i, (h, r) in enumerate(zip(holders, rows))), encoding="utf-8")
+    page = page_on
+    import_key(page, "agency", agency.signer)
+    expect(tid(page, "agency-code")).to_have_text(agency.code)
+    requests.clear()
+
+    tid(page, "batch-type").select_option("degree")
+    tid(page, "csv-input").set_input_files(str(csv))
+    expect(tid(page, "batch-summary")).to_contain_text("3 licences read from graduates.csv")
+    tid(page, "batch-button").click()
+    expect(tid(page, "batch-status")).to_contain_text("3 of 3 issued", timeout=60_000)
+
+    posted = [p for m, p, _, _ in requests if m == "POST"]
+    assert "/api/batches/sealed" in posted and "/api/batches" not in posted and "/api/batches/csv" not in posted
+    assert leaks(requests, [v for r in rows for v in r.values()] + ["Xylology", "Ñandú"]) == []
+    assert leaks(requests, [holders[0].address + ",Graduate"]) == []  # not the CSV itself either
+    for holder, expected in zip(holders, rows):
+        [mine] = client.licences_of(holder.address)
+        document = mine.decrypt(holder.key)
+        assert mine.batch is not None and document.fields == expected
+        assert document.valid_until == mine.valid_until == 4102358400  # 2099-12-31T00:00:00Z
+        assert leaks(requests, [document.salt.hex()]) == []
+        verdict = client.check(holder.address, agency.code, client.present(holder, mine), record=False)
+        assert verdict.valid, verdict.steps
+
+
+def test_a_bad_csv_is_refused_in_the_page_before_anything_is_sent(page_on, recorded, client, authorities, tmp_path):
+    _, requests = recorded
+    agency = make_agency(client, authorities, ("degree",))
+    page = page_on
+    import_key(page, "agency", agency.signer)
+    expect(tid(page, "agency-code")).to_have_text(agency.code)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("holder,name,valid_until\n0x1234,Secret Name 5521,2030-01-01\n")
+    requests.clear()
+
+    tid(page, "csv-input").set_input_files(str(bad))
+
+    expect(tid(page, "error-banner")).to_contain_text("bad.csv row 1: malformed holder address '0x1234'")
+    expect(tid(page, "batch-button")).to_be_disabled()
+    assert leaks(requests, ["Secret Name 5521"]) == []
+
+
+def test_the_sealed_batch_route_names_every_bad_row(recorded, client, authorities):
+    import requests as http
+
+    server, _ = recorded
+    agency = make_agency(client, authorities, ("degree",))
+    holder = register(client, "holder")
+    stranger = "0x" + "44" * 20
+    row = {"holder": holder.address, "data_hash": "0x" + "11" * 32, "ciphertext": "0x" + "22" * 200, "valid_from": 0}
+    body = {"signer": agency.signer.address, "type": "degree", "agency": agency.code,
+            "rows": [row, row | {"holder": stranger, "data_hash": "0x" + "12" * 32}, row,
+                     row | {"data_hash": "0x" + "13" * 32, "ciphertext": "0x22"},
+                     row | {"data_hash": "0x" + "14" * 32, "valid_until": 1}]}
+
+    message = error_of(http.post(server.url + "/api/batches/sealed", json=body, timeout=60), 400)
+
+    assert message == (f"row 2: {types_address(stranger)} is not a registered holder; "
+                       "row 3: the same data hash as an earlier row; "
+                       "row 4: the ciphertext must be an ECIES ciphertext to the holder's key (more than 97 bytes), "
+                       "got 1; row 5: valid-until must be after valid-from and in the future")
+    assert "fields" in error_of(http.post(server.url + "/api/batches/sealed", json=body | {
+        "rows": [row | {"fields": {"name": "x"}}]}, timeout=60), 422)
+    prepared = http.post(server.url + "/api/batches/sealed", json=body | {"rows": [row]}, timeout=60).json()
+    assert prepared["sign"]["function"] == "issueBatch" and prepared["count"] == 1
+
+
+def types_address(value: str) -> str:
+    from elicense import types
+
+    return types.address(value)

@@ -265,10 +265,7 @@ csvInput.addEventListener("change", () => {
   const file = csvInput.files && csvInput.files[0];
   if (!file) return;
   run(csvInput, `Reading ${file.name}…`, async () => {
-    const csv = await file.text();
-    const answer = await el.api("/api/batches/csv", { method: "POST", body: { csv } });
-    const rows = listOf(answer, "rows");
-    if (rows.length === 0) throw new Error(`${file.name} has no rows to issue`);
+    const rows = parseCsv(await file.text(), file.name); // read here: the values never go to the server
     const names = [...new Set(rows.flatMap((r) => Object.keys(r.fields || {})))];
     batch = { file: file.name, rows, done: 0 };
     batchSummary.textContent = `${rows.length} licence${rows.length === 1 ? "" : "s"} read from ${file.name}` +
@@ -280,6 +277,122 @@ csvInput.addEventListener("change", () => {
     batchResults.replaceChildren();
   });
 });
+
+/** Rows of a batch CSV, as batch.py's parse_csv reads them: a `holder` column, optional `valid_from` and
+ * `valid_until`, every other column a field (empty cells left out). RFC 4180 quoting, as Python's csv. */
+function parseCsv(text, where) {
+  const records = csvRecords(text.replace(/^\uFEFF/, ""), where);
+  const header = records.shift();
+  if (!header || !header.includes("holder")) throw new Error(`${where} needs a header row with a 'holder' column`);
+  const rows = records.map((cells, i) => {
+    const at = `${where} row ${i + 1}`;
+    if (cells.length > header.length) throw new Error(`${at}: more cells than header columns`);
+    const record = {};
+    header.forEach((name, j) => {
+      if (j < cells.length) record[name] = cells[j];
+    });
+    const holder = (record.holder ?? "").trim();
+    if (!ADDRESS.test(holder)) throw new Error(`${at}: malformed holder address '${holder}': expected 0x followed by 40 hex digits`);
+    const fields = {};
+    for (const [name, value] of Object.entries(record)) {
+      if (!["holder", "valid_from", "valid_until"].includes(name) && value !== "") fields[name] = value;
+    }
+    if (!Object.keys(fields).length) throw new Error(`${at}: no licence fields`);
+    return {
+      holder,
+      fields,
+      valid_from: record.valid_from ? parseTime(record.valid_from, at) : undefined,
+      valid_until: record.valid_until ? parseTime(record.valid_until, at) : FOREVER,
+    };
+  });
+  if (!rows.length) throw new Error(`${where} has no licence rows`);
+  return rows;
+}
+
+function csvRecords(text, where) {
+  const records = [];
+  let record = [];
+  let cell = "";
+  let quoted = false;
+  let i = 0;
+  const endRecord = () => {
+    record.push(cell);
+    if (!(record.length === 1 && record[0] === "")) records.push(record); // blank lines are skipped, as csv does
+    record = [];
+    cell = "";
+  };
+  while (i < text.length) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i += 2;
+        continue;
+      }
+      if (c === '"') quoted = false;
+      else cell += c;
+      i += 1;
+    } else if (c === '"' && cell === "") {
+      quoted = true;
+      i += 1;
+    } else if (c === ",") {
+      record.push(cell);
+      cell = "";
+      i += 1;
+    } else if (c === "\r" || c === "\n") {
+      endRecord();
+      i += c === "\r" && text[i + 1] === "\n" ? 2 : 1;
+    } else {
+      cell += c;
+      i += 1;
+    }
+  }
+  if (quoted) throw new Error(`${where} is not a CSV file: a quoted cell is never closed`);
+  if (cell !== "" || record.length) endRecord();
+  return records;
+}
+
+/** Unix seconds from YYYY-MM-DD, an ISO date-time (UTC unless it says), unix seconds or 'never' (types.parse_time). */
+function parseTime(value, at) {
+  const text = value.trim();
+  if (text === "never" || text === "forever") return FOREVER;
+  if (/^\d+$/.test(text)) return Number(text);
+  let iso = null;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) iso = `${text}T00:00:00Z`;
+  else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(text)) {
+    iso = text.replace(" ", "T") + (/(Z|[+-]\d{2}:?\d{2})$/.test(text) ? "" : "Z");
+  }
+  const ms = iso === null ? NaN : Date.parse(iso);
+  if (Number.isNaN(ms)) throw new Error(`${at}: malformed time '${text}': use YYYY-MM-DD, an ISO date-time, unix seconds or 'never'`);
+  return Math.floor(ms / 1000);
+}
+
+/** Seals each row here (as sealLicence); the server gets leaves and ciphertexts only. */
+async function sealRows(type, rows, offset) {
+  const holders = [...new Set(rows.map((r) => r.holder.toLowerCase()))];
+  const keysOf = new Map();
+  for (let i = 0; i < holders.length; i += 8) {
+    const part = holders.slice(i, i + 8);
+    const found = await Promise.all(part.map((holder) => holderKey(holder).catch((err) => err)));
+    part.forEach((holder, j) => keysOf.set(holder, found[j]));
+  }
+  const [number, clock] = await Promise.all([certTypeNumber(type), el.api(`/api/time?type=${encodeURIComponent(type)}`)]);
+  return rows.map((row, i) => {
+    const key = keysOf.get(row.holder.toLowerCase());
+    if (key instanceof Error) throw new Error(`row ${offset + i + 1}: ${key.message}`);
+    const doc = newDocument({
+      type: number, agency: agency.code, holder: row.holder, fields: row.fields,
+      validFrom: row.valid_from ?? clock.now, validUntil: row.valid_until,
+    });
+    return {
+      holder: row.holder,
+      data_hash: dataHash(doc),
+      ciphertext: toHex(encryptTo(key, documentBytes(doc))),
+      valid_from: doc.validFrom,
+      valid_until: doc.validUntil,
+    };
+  });
+}
 
 function showBatchProgress() {
   const total = batch.rows.length;
@@ -308,10 +421,12 @@ batchForm.addEventListener("submit", (event) => {
         const chunk = batch.rows.slice(start, start + CHUNK);
         const label = `rows ${start + 1}–${start + chunk.length}`;
         busy.update(`Issuing ${label} of ${total}…`, start / total);
+        busy.update(`Encrypting ${label} to their holders' keys…`, start / total);
+        const sealed = await sealRows(type, chunk, start);
         const { prepared, receipt } = await perform(
           wallet,
-          "/api/batches",
-          { signer: wallet.address, type, agency: agency.code, rows: chunk },
+          "/api/batches/sealed",
+          { signer: wallet.address, type, agency: agency.code, rows: sealed },
           { update: (text) => busy.update(`${label}: ${text}`, start / total) },
         );
         batch.done = start + chunk.length;
