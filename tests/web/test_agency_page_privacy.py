@@ -253,3 +253,27 @@ def types_address(value: str) -> str:
     from elicense import types
 
     return types.address(value)
+
+
+def test_the_page_refuses_to_sign_a_transaction_with_other_data_than_it_built(page_on, client, authorities):
+    """A dishonest server (here: the real one, handed another commitment by an interceptor) prepares
+    an issuance of other data: the page checks the transaction before signing and signs nothing."""
+    agency = make_agency(client, authorities, ("degree",))
+    holder = register(client, "holder")
+    page = page_on
+    import_key(page, "agency", agency.signer)
+    expect(tid(page, "agency-code")).to_have_text(agency.code)
+
+    def swap(route):
+        body = json.loads(route.request.post_data)
+        body["data_hash"] = "0x" + "5a" * 32
+        route.fulfill(response=route.fetch(post_data=json.dumps(body)))
+
+    page.route("**/api/licences/sealed", swap)
+    tid(page, "issue-type").select_option("degree")
+    tid(page, "issue-holder").fill(holder.address)
+    fill_fields(page, {"degree": "MSc"})
+    tid(page, "issue-button").click()
+
+    expect(tid(page, "error-banner")).to_contain_text("does not carry the licence built in this page; nothing was signed")
+    assert client.licences_of(holder.address) == []

@@ -202,6 +202,40 @@ async function sealLicence(type, holder, fields, dates) {
   };
 }
 
+/**
+ * perform() for a sealed licence, with one more check before the signature: the transaction the server
+ * prepared goes to this type's registry and carries this page's commitment, ciphertext (and holder), so a
+ * server cannot have the agency sign other data. A preparatory step (a claim) is signed as it comes.
+ */
+async function performSealed(wallet, path, body, busy, { type, holder, sealed }) {
+  const registry = await registryOf(type);
+  for (let round = 1; round <= 4; round++) {
+    busy.update("Preparing the transaction…");
+    const prepared = await el.api(path, { method: "POST", body });
+    if (!prepared?.sign) return { prepared, receipt: null };
+    if (prepared.then !== "retry") {
+      const tx = prepared.sign.tx ?? {};
+      const data = String(tx.data ?? "").toLowerCase();
+      const carries = (hex) => data.includes(String(hex).toLowerCase().replace(/^0x/, ""));
+      if (!sameAddress(tx.to, registry.address) || Number(tx.chainId) !== Number(registry.chain_id)) {
+        throw new Error(`the server prepared a transaction to ${tx.to} on chain ${tx.chainId}, not to the ${typeLabel(type)} registry; nothing was signed`);
+      }
+      if (!carries(sealed.data_hash) || !carries(sealed.ciphertext) || (holder && !carries(holder))) {
+        throw new Error("the transaction the server prepared does not carry the licence built in this page; nothing was signed");
+      }
+    }
+    busy.update(`Signing and sending: ${prepared.sign.what}…`);
+    const receipt = await el.signAndSubmit(wallet, prepared.sign);
+    if (prepared.then !== "retry") return { prepared, receipt };
+  }
+  throw new Error("the server still asked for another transaction after 4 rounds; try again");
+}
+
+async function registryOf(type) {
+  await certTypeNumber(type);
+  return registries.find((r) => r.type === String(type) || String(r.cert_type) === String(type));
+}
+
 // ---------------------------------------------------------------- issue one licence
 
 const issueForm = byTestId("issue-form");
@@ -222,7 +256,7 @@ issueForm.addEventListener("submit", (event) => {
     busy.update("Encrypting the licence to the holder's key…");
     const sealed = await sealLicence(type, holder, fields, dates);
     const body = { signer: wallet.address, type, agency: agency.code, holder, ...sealed };
-    const { prepared, receipt } = await perform(wallet, "/api/licences/sealed", body, busy);
+    const { prepared, receipt } = await performSealed(wallet, "/api/licences/sealed", body, busy, { type, holder, sealed });
     byTestId("issued-licence-id").textContent = receipt?.summary?.licence_id ?? prepared?.licence_id ?? "";
     byTestId("issued-tx").textContent = receipt?.tx_hash ?? "";
     byTestId("issued-block").textContent = String(receipt?.block_number ?? "");
@@ -645,7 +679,9 @@ function openRenew(item) {
       busy.update("Encrypting the new licence to the holder's key…");
       const sealed = await sealLicence(type, item.holder, values, validity(from, until));
       const body = { signer: wallet.address, type, ...sealed };
-      const { prepared, receipt } = await perform(wallet, `/api/licences/${item.licence_id}/renew/sealed`, body, busy);
+      const { prepared, receipt } = await performSealed(wallet, `/api/licences/${item.licence_id}/renew/sealed`, body, busy, {
+        type, holder: null, sealed, // renew() names the old licence, not the holder
+      });
       const newId = receipt?.summary?.licence_id ?? prepared?.licence_id ?? "";
       renewPanel.hidden = true;
       renewPanel.replaceChildren();
