@@ -103,6 +103,20 @@ def test_the_chain_is_recomputed_as_the_contract_does_it(client, world):
     assert "0x" + head.hex() == registry.holder_record(holder).access_head
 
 
+def test_the_entry_formula_is_the_contracts(client):
+    """inspections.ENTRY_TYPES mirrors LicenseRegistry._record; if the contract's entry changes, this
+    names the one place to follow it (the recomputation tests then fail too)."""
+    import elicense.inspections as inspections
+
+    source = (Path(__file__).resolve().parents[2] / "contracts" / "LicenseRegistry.sol").read_text()
+    record = source[source.index("function _record("):]
+    record = record[:record.index("\n    }\n")]
+    assert "keccak256(abi.encode(msg.sender, licenceId, result, block.number))" in record, (
+        "LicenseRegistry._record hashes another entry now: update elicense.inspections.entry_hash")
+    assert "keccak256(abi.encode(record.accessHead, entry))" in record
+    assert inspections.ENTRY_TYPES == ["address", "bytes32", "uint8", "uint256"]
+
+
 def test_a_dropped_entry_is_detected_and_located(client, world):
     registry = client.licences("degree")
     holder = world["holder"].address
