@@ -221,3 +221,40 @@ def test_the_cli_refuses_a_malformed_holder_in_one_line(client, world):
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == ["error: malformed holder address '0xnot-an-address': "
                                                 "expected 0x followed by 40 hex digits"]
+
+
+# ---------------------------------------------------------------- side chains
+
+
+@pytest.fixture(scope="module")
+def split(tmp_path_factory):
+    from test_split_topology import Split
+
+    world = Split(tmp_path_factory.mktemp("split-inspections"))
+    yield world
+    world.stop()
+
+
+def test_the_log_spans_registries_on_separate_side_chains(split):
+    holder, inspector = split.person("holder"), split.person("inspector")
+    checks = []
+    for cert_type, fields in (("degree", {"degree": "MSc"}), ("business-licence", {"trade": "bakery"})):
+        code, agency = split.agency(cert_type)
+        issued = agency.send_certification(holder.address, code, cert_type, fields)
+        licence = split.admin.query_licence(holder.address, issued.block_number, issued.tx_hash)
+        shown = split.admin.present(holder, licence)
+        checks.append(split.admin.with_sender(inspector).check(holder.address, code, shown).result)
+        checks.append(split.admin.with_sender(inspector).check(holder.address, code, shown).result)
+    assert checks == ["valid", "presentation-replayed"] * 2
+
+    log = split.admin.inspections(holder.address)
+
+    assert (log.total, log.failed, log.verified) == (4, 2, True)
+    by_type = {c.cert_type: c for c in log.chains}
+    assert by_type[3].chain_id != by_type[4].chain_id != split.admin.chain.chain_id
+    assert (by_type[3].entries, by_type[4].entries) == (2, 2)
+    for e in log.items:
+        registry = split.admin.licences(e.cert_type)
+        assert e.chain_id == registry.chain.chain_id and e.time == registry.chain.timestamp(e.block_number)
+        assert e.inspector == inspector.address and e.inspector_role == "inspector"
+    assert sorted(e.result for e in log.items) == ["presentation-replayed", "presentation-replayed", "valid", "valid"]
