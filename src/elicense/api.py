@@ -404,8 +404,10 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
         c = acting(body.signer)
         rows = [SealedRow(r.holder, r.data_hash, r.valid_from, _until(r.valid_until),
                           types.hex_bytes(r.ciphertext, f"ciphertext of row {n}")) for n, r in enumerate(body.rows, 1)]
+        # the tree goes back too: the page checks its own leaves are in it before signing the root
         return prepare(lambda: c.issue_batch_sealed(body.type, body.agency, rows), "issueBatch",
-                       root=lambda p: p["args"]["root"], count=len(rows))
+                       root=lambda p: p["args"]["root"], count=len(rows),
+                       tree=lambda p: c.bundle(types.bytes32(p["args"]["bundleHash"], "bundle hash")).tree.dump())
 
     # ------------------------------------------------------------------ API 3: check
 

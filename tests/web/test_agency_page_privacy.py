@@ -277,3 +277,29 @@ def test_the_page_refuses_to_sign_a_transaction_with_other_data_than_it_built(pa
 
     expect(tid(page, "error-banner")).to_contain_text("does not carry the licence built in this page; nothing was signed")
     assert client.licences_of(holder.address) == []
+
+
+def test_the_page_refuses_to_sign_a_batch_with_other_leaves_than_it_sealed(page_on, client, authorities, tmp_path):
+    """The server is handed one row's commitment changed on the way: the tree it returns holds another
+    leaf, and the page signs nothing."""
+    agency = make_agency(client, authorities, ("degree",))
+    holders = [register(client, "holder") for _ in range(2)]
+    csv = tmp_path / "two.csv"
+    csv.write_text("holder,degree\n" + "".join(f"{h.address},BSc\n" for h in holders))
+    page = page_on
+    import_key(page, "agency", agency.signer)
+    expect(tid(page, "agency-code")).to_have_text(agency.code)
+
+    def swap(route):
+        body = json.loads(route.request.post_data)
+        body["rows"][1]["data_hash"] = "0x" + "5b" * 32
+        route.fulfill(response=route.fetch(post_data=json.dumps(body)))
+
+    page.route("**/api/batches/sealed", swap)
+    tid(page, "batch-type").select_option("degree")
+    tid(page, "csv-input").set_input_files(str(csv))
+    tid(page, "batch-button").click()
+
+    expect(tid(page, "error-banner")).to_contain_text("is not the licences sealed in this page; nothing was signed")
+    expect(tid(page, "batch-status")).to_contain_text("0 of 2 issued")
+    assert client.licences_of(holders[0].address) == [] and client.licences_of(holders[1].address) == []

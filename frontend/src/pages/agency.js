@@ -1,11 +1,15 @@
 // Agency console: the agency signer's key is unlocked here; the server prepares each transaction
-// (issue, batch, renew, suspend, reinstate, revoke) and this page signs it. A licence (issue, renew)
-// is built here: the document, its master salt and commitment, encrypted to the holder's key; the
-// server gets the commitment and the ciphertext only, never a field value.
+// (issue, batch, renew, suspend, reinstate, revoke) and this page signs it. Every licence (issued,
+// renewed or in a CSV batch) is built here: the document, its master salt and commitment, encrypted
+// to the holder's key; the server gets the commitment and the ciphertext only, never a field value,
+// and the page checks that what it is asked to sign carries them.
+
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { keccak256 } from "ethers";
 
 import {
   $, byTestId, clearError, confirmDialog, dateToUnix, el, formatGas, formatTime, h, hashCode, initPage, keyPanel,
-  listOf, perform, run, sameAddress, shortHex, showError, statusBadge, uid,
+  listOf, messageOf, perform, run, sameAddress, shortHex, showError, statusBadge, uid,
 } from "./common.js";
 import { toHex } from "../lib/bytes.js";
 import { encryptTo } from "../lib/keys.js";
@@ -229,6 +233,27 @@ async function performSealed(wallet, path, body, busy, { type, holder, sealed })
     if (prepared.then !== "retry") return { prepared, receipt };
   }
   throw new Error("the server still asked for another transaction after 4 rounds; try again");
+}
+
+/** The checks before signing a batch: the server's tree is whole (every node recomputed), its root is the
+ * one the transaction sends, and it holds exactly the leaves sealed here (holder, commitment, validity,
+ * ciphertext hash), whatever their order. */
+function checkBatchTree(prepared, rows) {
+  let tree;
+  try {
+    tree = StandardMerkleTree.load(prepared.tree);
+    tree.validate();
+  } catch (err) {
+    throw new Error(`the batch tree the server built does not check (${messageOf(err)}); nothing was signed`);
+  }
+  const data = String(prepared.sign?.tx?.data ?? "").toLowerCase();
+  const wanted = new Set(rows.map((r) =>
+    [r.holder, r.data_hash, r.valid_from, r.valid_until, keccak256(r.ciphertext)].map((x) => String(x).toLowerCase()).join(" ")));
+  const found = [...tree.entries()].map(([, v]) => v.map((x) => String(x).toLowerCase()));
+  const matched = found.filter((v) => [...wanted].some((w) => w.split(" ").every((part) => v.includes(part))));
+  if (!data.includes(tree.root.slice(2).toLowerCase()) || tree.length !== rows.length || matched.length !== rows.length) {
+    throw new Error("the batch the server prepared is not the licences sealed in this page; nothing was signed");
+  }
 }
 
 async function registryOf(type) {
@@ -457,12 +482,14 @@ batchForm.addEventListener("submit", (event) => {
         busy.update(`Issuing ${label} of ${total}…`, start / total);
         busy.update(`Encrypting ${label} to their holders' keys…`, start / total);
         const sealed = await sealRows(type, chunk, start);
-        const { prepared, receipt } = await perform(
-          wallet,
-          "/api/batches/sealed",
-          { signer: wallet.address, type, agency: agency.code, rows: sealed },
-          { update: (text) => busy.update(`${label}: ${text}`, start / total) },
-        );
+        const step = { update: (text) => busy.update(`${label}: ${text}`, start / total) };
+        step.update("Preparing the transaction…");
+        const prepared = await el.api("/api/batches/sealed", {
+          method: "POST", body: { signer: wallet.address, type, agency: agency.code, rows: sealed },
+        });
+        checkBatchTree(prepared, sealed);
+        step.update(`Signing and sending: ${prepared.sign.what}…`);
+        const receipt = await el.signAndSubmit(wallet, prepared.sign);
         batch.done = start + chunk.length;
         showBatchProgress();
         const root = receipt?.summary?.root ?? prepared?.root ?? "";
