@@ -347,7 +347,7 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
                        "renew", licence_id=lambda p: _licence_id(c, body.type, p))
 
     @app.get("/api/time", summary="The clock of the chain holding a certificate type's registry (latest block)")
-    def chain_time(type: Annotated[str, Query(min_length=1, max_length=32)]):
+    def chain_time(type: Annotated[str, Query(min_length=1, max_length=32, pattern="^[A-Za-z0-9-]+$")]):
         registry = client.licences(type)
         return {"type": types.CERT_TYPE_NAMES[registry.cert_type], "chain_id": registry.chain.chain_id,
                 "now": registry.chain.timestamp()}

@@ -300,9 +300,9 @@ class Client:
         """Issues a licence whose document was built and encrypted to the holder elsewhere (the agency's
         own browser): only its commitment and ciphertext pass through here, never a field value."""
         holder = types.address(holder, "holder address")
+        data_hash, ciphertext = _sealed(data_hash, ciphertext, valid_from, valid_until)
         registry = self.licences(cert_type)
         self._check_agency(org_code)
-        data_hash, ciphertext = _sealed(data_hash, ciphertext, valid_from, valid_until)
         self.ensure_mirrored(registry, identities=[(holder, "holder")], accredited=self._signer().address)
         return registry.issue(self._signer(), holder, data_hash, valid_from, valid_until, ciphertext)
 

@@ -303,3 +303,34 @@ def test_the_page_refuses_to_sign_a_batch_with_other_leaves_than_it_sealed(page_
     expect(tid(page, "error-banner")).to_contain_text("is not the licences sealed in this page; nothing was signed")
     expect(tid(page, "batch-status")).to_contain_text("0 of 2 issued")
     assert client.licences_of(holders[0].address) == [] and client.licences_of(holders[1].address) == []
+
+
+@pytest.mark.parametrize("path, change, status, fragment", [
+    ("/api/licences/sealed", {"type": "²"}, 400, "unknown certificate type"),
+    ("/api/licences/sealed", {"ciphertext": "0x123"}, 400, "malformed ciphertext"),
+    ("/api/licences/sealed", {"ciphertext": "0xé1" * 60}, 400, "malformed ciphertext"),
+    ("/api/licences/sealed", {"data_hash": "0x" + "gg" * 32}, 400, "data hash"),
+    ("/api/licences/sealed", {"holder": "²"}, 400, "holder address"),
+    ("/api/licences/sealed", {"valid_from": 2**41}, 422, "valid_from"),
+    ("/api/licences/sealed", {"valid_until": -1}, 422, "valid_until"),
+    ("/api/licences/sealed", {"ciphertext": "0x" + "22" * 16_385}, 422, "ciphertext"),
+    ("/api/batches/sealed", {"rows": []}, 422, "rows"),
+])
+def test_malformed_sealed_requests_get_a_sentence_not_a_crash(recorded, path, change, status, fragment):
+    import requests as http
+
+    server, _ = recorded
+    body = {"signer": "0x" + "11" * 20, "type": "degree", "agency": "EDU", "holder": "0x" + "22" * 20,
+            "data_hash": "0x" + "11" * 32, "ciphertext": "0x" + "22" * 200, "valid_from": 0}
+    if path == "/api/batches/sealed":
+        body = {k: body[k] for k in ("signer", "type", "agency")}
+    assert fragment in error_of(http.post(server.url + path, json=body | change, timeout=60), status)
+
+
+@pytest.mark.parametrize("query, status, fragment", [({"type": "²"}, 422, "type"), ({}, 422, "type"),
+                                                     ({"type": "9"}, 400, "unknown certificate type")])
+def test_the_chain_clock_refuses_a_bad_type(recorded, query, status, fragment):
+    import requests as http
+
+    server, _ = recorded
+    assert fragment in error_of(http.get(server.url + "/api/time", params=query, timeout=60), status)

@@ -415,15 +415,15 @@ function csvRecords(text, where) {
 function parseTime(value, at) {
   const text = value.trim();
   if (text === "never" || text === "forever") return FOREVER;
-  if (/^\d+$/.test(text)) return Number(text);
   let iso = null;
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) iso = `${text}T00:00:00Z`;
   else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(text)) {
     iso = text.replace(" ", "T") + (/(Z|[+-]\d{2}:?\d{2})$/.test(text) ? "" : "Z");
   }
-  const ms = iso === null ? NaN : Date.parse(iso);
-  if (Number.isNaN(ms)) throw new Error(`${at}: malformed time '${text}': use YYYY-MM-DD, an ISO date-time, unix seconds or 'never'`);
-  return Math.floor(ms / 1000);
+  const seconds = /^\d+$/.test(text) ? Number(text) : Math.floor((iso === null ? NaN : Date.parse(iso)) / 1000);
+  if (Number.isNaN(seconds)) throw new Error(`${at}: malformed time '${text}': use YYYY-MM-DD, an ISO date-time, unix seconds or 'never'`);
+  if (!(seconds >= 0 && seconds <= FOREVER)) throw new Error(`${at}: the time '${text}' is out of range (1970 to the licence format's end of time)`);
+  return seconds;
 }
 
 /** Seals each row here (as sealLicence); the server gets leaves and ciphertexts only. */
