@@ -96,6 +96,23 @@ class RenewIn(Validity):
     type: CertType
 
 
+class SealedRenewIn(Strict):
+    """A licence document built and encrypted to the holder in the agency's browser: the server gets
+    its commitment and ciphertext only, never a field value."""
+
+    signer: Address
+    type: CertType
+    data_hash: Annotated[str, Field(min_length=64, max_length=66, description="the document's commitment, hex")]
+    ciphertext: Annotated[str, Field(min_length=2, max_length=2 + 2 * 16_384, description="ECIES to the holder, hex")]
+    valid_from: Time
+    valid_until: Time | None = None
+
+
+class SealedIssueIn(SealedRenewIn):
+    agency: Code
+    holder: Address
+
+
 class StatusIn(Strict):
     signer: Address
     type: CertType
@@ -108,6 +125,23 @@ class CsvIn(Strict):
 
 class BatchRowIn(Validity):
     holder: Address
+
+
+class SealedRowIn(Strict):
+    """One batch licence built and encrypted to its holder in the browser: no field value."""
+
+    holder: Address
+    data_hash: Annotated[str, Field(min_length=64, max_length=66)]
+    ciphertext: Annotated[str, Field(min_length=2, max_length=2 + 2 * 16_384)]
+    valid_from: Time
+    valid_until: Time | None = None
+
+
+class SealedBatchIn(Strict):
+    signer: Address
+    type: CertType
+    agency: Code
+    rows: Annotated[list[SealedRowIn], Field(min_length=1, max_length=10_000)]
 
 
 class BatchIn(Strict):
@@ -255,6 +289,12 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
     def holder_licences(address: str):
         return [_licence(client, q) for q in client.licences_of(types.address(address, "holder address"))]
 
+    @app.get("/api/holders/{address}/inspections",
+             summary="The holder's inspection log: every check of their licences, failed ones too, newest first")
+    def holder_inspections(address: str, offset: Annotated[int, Query(ge=0, lt=2**31)] = 0,
+                           limit: Annotated[int, Query(ge=1, le=1000)] = 100):
+        return client.inspections(types.address(address, "holder address"), offset=offset, limit=limit).to_json()
+
     @app.get("/api/licences/{tx_hash}", summary="API 5 as seed 002 names it: the licence a transaction issued")
     def licence_of_tx(tx_hash: str, holder: Annotated[str, Query(max_length=64)],
                       block: Annotated[int, Query(ge=0, lt=2**63)]):
@@ -306,6 +346,29 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
                                        valid_until=_until(body.valid_until)),
                        "renew", licence_id=lambda p: _licence_id(c, body.type, p))
 
+    @app.get("/api/time", summary="The clock of the chain holding a certificate type's registry (latest block)")
+    def chain_time(type: Annotated[str, Query(min_length=1, max_length=32, pattern="^[A-Za-z0-9-]+$")]):
+        registry = client.licences(type)
+        return {"type": types.CERT_TYPE_NAMES[registry.cert_type], "chain_id": registry.chain.chain_id,
+                "now": registry.chain.timestamp()}
+
+    @app.post("/api/licences/sealed", summary="Issue a licence built and encrypted in the browser (no field values)")
+    def issue_sealed(body: SealedIssueIn):
+        c = acting(body.signer)
+        ciphertext = types.hex_bytes(body.ciphertext, "ciphertext")
+        return prepare(lambda: c.issue_sealed(body.holder, body.agency, body.type, body.data_hash, ciphertext,
+                                              body.valid_from, _until(body.valid_until)),
+                       "issue", licence_id=lambda p: _licence_id(c, body.type, p))
+
+    @app.post("/api/licences/{licence_id}/renew/sealed",
+              summary="Renew a licence with a document built and encrypted in the browser (no field values)")
+    def renew_sealed(licence_id: str, body: SealedRenewIn):
+        c = acting(body.signer)
+        ciphertext = types.hex_bytes(body.ciphertext, "ciphertext")
+        return prepare(lambda: c.renew_sealed(body.type, licence_id, body.data_hash, ciphertext, body.valid_from,
+                                              _until(body.valid_until)),
+                       "renew", licence_id=lambda p: _licence_id(c, body.type, p))
+
     @app.post("/api/licences/{licence_id}/{action}", summary="Suspend, reinstate or revoke a licence")
     def change_status(licence_id: str, action: str, body: StatusIn):
         c = acting(body.signer)
@@ -332,6 +395,19 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
                 for r in body.rows]
         return prepare(lambda: c.issue_batch(body.type, body.agency, rows), "issueBatch",
                        root=lambda p: p["args"]["root"], count=len(rows))
+
+    @app.post("/api/batches/sealed",
+              summary="Issue many licences built and encrypted in the browser under one Merkle root (no field values)")
+    def batch_sealed(body: SealedBatchIn):
+        from .batch import SealedRow
+
+        c = acting(body.signer)
+        rows = [SealedRow(r.holder, r.data_hash, r.valid_from, _until(r.valid_until),
+                          types.hex_bytes(r.ciphertext, f"ciphertext of row {n}")) for n, r in enumerate(body.rows, 1)]
+        # the tree goes back too: the page checks its own leaves are in it before signing the root
+        return prepare(lambda: c.issue_batch_sealed(body.type, body.agency, rows), "issueBatch",
+                       root=lambda p: p["args"]["root"], count=len(rows),
+                       tree=lambda p: c.bundle(types.bytes32(p["args"]["bundleHash"], "bundle hash")).tree.dump())
 
     # ------------------------------------------------------------------ API 3: check
 

@@ -312,3 +312,25 @@ def require_bundle(store, bundle_hash: bytes) -> Bundle:
     except NotFound:
         raise NotFound(f"the batch bundle 0x{bundle_hash.hex()} is not in the store at {store.root}; "
                        f"fetch it from the issuing agency") from None
+
+
+# ------------------------------------------------------------------ sealed rows (built in the agency's browser)
+
+@dataclass(frozen=True)
+class SealedRow:
+    """A batch licence built and encrypted to its holder elsewhere (the agency's browser): its leaf
+    and ciphertext, no field value."""
+
+    holder: str
+    data_hash: bytes
+    valid_from: int
+    valid_until: int
+    ciphertext: bytes
+
+
+def store_sealed_bundle(store, registry, org_code: str, rows: list[SealedRow]) -> tuple[bytes, bytes]:
+    """:func:`store_bundle` for rows sealed elsewhere: the same tree and bundle, from their leaves."""
+    leaves = [(r.holder, r.data_hash, r.valid_from, r.valid_until, keccak(r.ciphertext)) for r in rows]
+    bundle = Bundle(registry.chain.chain_id, registry.address, registry.cert_type, org_code,
+                    StandardMerkleTree(leaves, BATCH_LEAF), [r.ciphertext for r in rows])
+    return bundle.root, store.put(bundle.to_bytes())

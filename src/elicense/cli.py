@@ -503,6 +503,41 @@ def licences(ctx, holder):
 
 
 @cli.command()
+@click.argument("holder", required=False)
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True, help="Skip the newest N.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True, help="Show at most N.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_ctx
+def inspections(ctx, holder, offset, limit, as_json):
+    """Every inspection of HOLDER's licences [--account's], failed attempts too, newest first, with
+    each registry's hash chain of inspections recomputed and checked."""
+    from datetime import datetime, timezone
+
+    if holder is None:
+        holder = ctx.client._signer().address
+    found = ctx.client.inspections(holder, offset=offset, limit=limit)
+    if as_json:
+        return show(found.to_json())
+    table = Table("when (UTC)", "inspector", "licence", "outcome", title=f"Inspections of {found.holder}")
+    for column in table.columns[:3]:
+        column.no_wrap = True
+    for e in found.items:
+        when = datetime.fromtimestamp(e.time, timezone.utc).strftime("%Y-%m-%d %H:%M:%S") + f"\nblock {e.block_number}"
+        who = f"{e.inspector_name}\n{e.inspector}" if e.inspector_name else e.inspector
+        which = f"{e.type}\n{e.licence_id[:10]}…{e.licence_id[-4:]}"
+        outcome = f"[bold red]FAILED {e.result}[/]\n{e.sentence}" if e.failed else f"[green]{e.result}[/]\n{e.sentence}"
+        table.add_row(when, who, which, outcome, style="red" if e.failed else None)
+    console.print(table)
+    console.print(f"{found.total} inspection(s), {found.failed} failed; showing {len(found.items)} from {offset}")
+    for c in found.chains:
+        if c.entries or not c.verified:
+            where = f"{types.CERT_TYPE_NAMES[c.cert_type]} registry {c.registry} (chain {c.chain_id})"
+            console.print(f"hash chain of {where}: " + ("[green]verified[/]" if c.verified else f"[bold red]BROKEN[/]: {c.problem}"))
+    if not found.verified:
+        raise InvalidInput("the inspection log does not match the chain's access head (see above)")
+
+
+@cli.command()
 @click.argument("licence_id")
 @click.option("--fields", help="Comma-separated fields to disclose [all].")
 @click.option("--ttl", type=click.IntRange(10, 3600), default=120, show_default=True, help="Seconds the presentation stays usable.")

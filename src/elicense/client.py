@@ -81,6 +81,23 @@ def _with_references(issued: IssuedLicence, refs: dict) -> IssuedLicence:
     return AttachedLicence(**values, attachments={ref["name"]: ref for ref in refs.values()})
 
 
+ECIES_OVERHEAD = 65 + 16 + 16  # ephemeral key, nonce, tag (crypto.encrypt): a shorter ciphertext is no licence
+
+
+def _sealed(data_hash, ciphertext, valid_from, valid_until) -> tuple[bytes, bytes]:
+    """Checks what a sealed issuance carries: a non-zero commitment, an ECIES-sized ciphertext, a validity."""
+    data_hash = types.bytes32(data_hash, "data hash")
+    if not any(data_hash):
+        raise InvalidInput("the data hash is zero: it commits to nothing")
+    if not isinstance(ciphertext, (bytes, bytearray)) or len(ciphertext) <= ECIES_OVERHEAD:
+        raise InvalidInput(f"the ciphertext must be an ECIES ciphertext to the holder's key (more than "
+                           f"{ECIES_OVERHEAD} bytes), got {len(ciphertext) if isinstance(ciphertext, (bytes, bytearray)) else ciphertext!r}")
+    for name, value in (("valid-from", valid_from), ("valid-until", valid_until)):
+        if not isinstance(value, int) or not 0 <= value <= types.FOREVER:
+            raise InvalidInput(f"{name} must be a unix time between 0 and {types.FOREVER}, got {value!r}")
+    return data_hash, bytes(ciphertext)
+
+
 def _batch_ref(root: str, entry) -> dict:
     """What a presentation of a batched licence carries, and checkBatched takes: root, leaf, proof (hex)."""
     return {"root": root, "leaf": [entry.holder, "0x" + entry.data_hash.hex(), entry.valid_from, entry.valid_until,
@@ -278,6 +295,28 @@ class Client:
                                     valid_from, valid_until, ciphertext)
         return _with_references(issued, refs)
 
+    def issue_sealed(self, holder: str, org_code: str, cert_type, data_hash, ciphertext: bytes, valid_from: int,
+                     valid_until: int = types.FOREVER) -> IssuedLicence:
+        """Issues a licence whose document was built and encrypted to the holder elsewhere (the agency's
+        own browser): only its commitment and ciphertext pass through here, never a field value."""
+        holder = types.address(holder, "holder address")
+        data_hash, ciphertext = _sealed(data_hash, ciphertext, valid_from, valid_until)
+        registry = self.licences(cert_type)
+        self._check_agency(org_code)
+        self.ensure_mirrored(registry, identities=[(holder, "holder")], accredited=self._signer().address)
+        return registry.issue(self._signer(), holder, data_hash, valid_from, valid_until, ciphertext)
+
+    def renew_sealed(self, cert_type, previous_id: str, data_hash, ciphertext: bytes, valid_from: int,
+                     valid_until: int = types.FOREVER) -> IssuedLicence:
+        """:meth:`renew` with a document built and encrypted elsewhere, as :meth:`issue_sealed`."""
+        registry = self.licences(cert_type)
+        data_hash, ciphertext = _sealed(data_hash, ciphertext, valid_from, valid_until)
+        self._claim_if_batched(cert_type, previous_id)
+        self._licence_info(registry, previous_id)
+        self.ensure_mirrored(registry, accredited=self._signer().address)
+        return registry.renew(self._signer(), types.bytes32(previous_id, "licence id"), data_hash, valid_from,
+                              valid_until, ciphertext)
+
     def seal_attachments(self, holder: str, attachments, fields: dict | None = None) -> dict[str, dict]:
         """Seals each (file name, bytes, media type) for ``holder`` (its registered key) and the signer,
         stores it in :attr:`storage`; returns the licence fields to add, {``attachment:<name>``: reference}.
@@ -344,6 +383,39 @@ class Client:
         check_rows(rows, keys, now)
         root, bundle_hash = store_bundle(self.store, registry, org_code, rows, keys, now)
         return registry.issue_batch(self._signer(), root, len(rows), bundle_hash)
+
+    def issue_batch_sealed(self, cert_type, org_code: str, rows) -> IssuedBatch:
+        """:meth:`issue_batch` for licences built and encrypted elsewhere (the agency's browser):
+        ``rows`` are :class:`elicense.batch.SealedRow`s, leaves and ciphertexts without a field value."""
+        from .batch import SealedRow, store_sealed_bundle
+
+        registry = self.licences(cert_type)
+        rows = list(rows)
+        if not rows:
+            raise InvalidInput("a batch needs at least one licence")
+        self.check_batch_issuer(registry, org_code)
+        keys, now, problems, seen = self.holder_keys(), registry.chain.timestamp(), [], set()
+        checked = []
+        for number, row in enumerate(rows, 1):
+            try:
+                data_hash, ciphertext = _sealed(row.data_hash, row.ciphertext, row.valid_from, row.valid_until)
+            except InvalidInput as exc:
+                problems.append(f"row {number}: {exc.user_message}")
+                continue
+            holder = types.address(row.holder, "holder address")
+            if holder not in keys:
+                problems.append(f"row {number}: {holder} is not a registered holder")
+            if row.valid_until <= row.valid_from or row.valid_until <= now:
+                problems.append(f"row {number}: valid-until must be after valid-from and in the future")
+            if data_hash in seen:
+                problems.append(f"row {number}: the same data hash as an earlier row")
+            seen.add(data_hash)
+            checked.append(SealedRow(holder, data_hash, row.valid_from, row.valid_until, ciphertext))
+        if problems:
+            more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+            raise InvalidInput("; ".join(problems[:10]) + more)
+        root, bundle_hash = store_sealed_bundle(self.store, registry, org_code, checked)
+        return registry.issue_batch(self._signer(), root, len(checked), bundle_hash)
 
     def check_batch_issuer(self, registry: LicenceRegistry, org_code: str) -> None:
         """Refuses before anything is built or stored: a batch of a non-accredited agency would only
@@ -578,6 +650,13 @@ class Client:
         from . import qr
 
         return qr.encode(self.present(holder_account, licence, fields, ttl), issued_block=licence.block_number)
+
+    def inspections(self, holder: str, *, offset: int = 0, limit: int | None = None):
+        """The holder's inspection log over every registry, newest first, hash chains verified
+        (:func:`elicense.inspections.inspection_log`)."""
+        from .inspections import inspection_log
+
+        return inspection_log(self, holder, offset=offset, limit=limit)
 
     def attachments_of(self, licence: QueriedLicence, private_key) -> dict[str, dict]:
         """The holder's view of a licence's attachments: {file name: reference}, from the decrypted licence."""

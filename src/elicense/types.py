@@ -22,7 +22,7 @@ FOREVER = 2**40 - 1  # validUntil for a licence with no end (uint40 max)
 
 
 def cert_type(value: str | int) -> int:
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+    if isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit()):
         number = int(value)
         if number in CERT_TYPE_NAMES:
             return number

@@ -99,3 +99,47 @@ function documentParts(doc) {
   }
   return { type: Number(type), fields, salt: fromHex(doc.salt, "master salt", 32) };
 }
+
+export const MAX_FIELDS = 64;
+export const FOREVER = 2 ** 40 - 1; // validUntil of a licence with no end (uint40 max)
+
+/**
+ * A new licence document, as licence.py's LicenceDocument.new(...).to_json() builds it, with a fresh
+ * 32-byte master salt from crypto.getRandomValues: built in the agency's browser, so that the field
+ * values and the salt never leave it except encrypted to the holder.
+ */
+export function newDocument({ type, agency, holder, fields, validFrom, validUntil = FOREVER }) {
+  if (fields === null || typeof fields !== "object" || Array.isArray(fields) || !Object.keys(fields).length) {
+    throw new Error("a licence needs at least one field (name: value)");
+  }
+  const names = Object.keys(fields);
+  if (names.length > MAX_FIELDS) throw new Error(`a licence has at most ${MAX_FIELDS} fields, got ${names.length}`);
+  for (const name of names) {
+    if (!name || [...name].length > 64) throw new Error(`malformed field name ${JSON.stringify(name)}: 1 to 64 characters`);
+  }
+  canonical(fields); // refuses floats and lone surrogates early, as Python does
+  for (const [what, value] of [["valid-from", validFrom], ["valid-until", validUntil]]) {
+    if (!Number.isInteger(value) || value < 0 || value > FOREVER) {
+      throw new Error(`${what} must be a unix time between 0 and ${FOREVER}, got ${JSON.stringify(value)}`);
+    }
+  }
+  const salt = new Uint8Array(32);
+  globalThis.crypto.getRandomValues(salt);
+  return {
+    v: 1, type: commitmentType(type), agency: String(agency), holder: getAddress(holder),
+    validFrom, validUntil, fields: { ...fields }, salt: toHex(salt),
+  };
+}
+
+/** The document's bytes as the holder decrypts them (licence.py's to_bytes: canonical JSON). */
+export function documentBytes(doc) {
+  return canonical(doc);
+}
+
+function commitmentType(type) {
+  const number = Number(type);
+  if (!Number.isInteger(number) || number <= 0 || number > 255) {
+    throw new Error(`a certificate type is a number from 1 to 255, got ${JSON.stringify(type)}`);
+  }
+  return number;
+}

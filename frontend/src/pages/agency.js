@@ -1,10 +1,19 @@
 // Agency console: the agency signer's key is unlocked here; the server prepares each transaction
-// (issue, batch, renew, suspend, reinstate, revoke) and this page signs it.
+// (issue, batch, renew, suspend, reinstate, revoke) and this page signs it. Every licence (issued,
+// renewed or in a CSV batch) is built here: the document, its master salt and commitment, encrypted
+// to the holder's key; the server gets the commitment and the ciphertext only, never a field value,
+// and the page checks that what it is asked to sign carries them.
+
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { keccak256 } from "ethers";
 
 import {
   $, byTestId, clearError, confirmDialog, dateToUnix, el, formatGas, formatTime, h, hashCode, initPage, keyPanel,
-  listOf, perform, run, sameAddress, shortHex, showError, statusBadge, uid,
+  listOf, messageOf, perform, run, sameAddress, shortHex, showError, statusBadge, uid,
 } from "./common.js";
+import { toHex } from "../lib/bytes.js";
+import { encryptTo } from "../lib/keys.js";
+import { FOREVER, dataHash, documentBytes, newDocument } from "../lib/licence.js";
 
 const CHUNK = 100; // licences per batch transaction
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -151,6 +160,107 @@ function validity(fromInput, untilInput) {
   return out;
 }
 
+// ---------------------------------------------------------------- licences sealed in this page
+
+let registries = null; // from /api/config: certificate type names and numbers
+
+async function certTypeNumber(type) {
+  if (!registries) registries = listOf(await el.api("/api/config"), "registries").map((r) => ({ ...r }));
+  const found = registries.find((r) => r.type === String(type) || String(r.cert_type) === String(type));
+  if (!found) throw new Error(`no ${typeLabel(type)} registry is deployed on this server`);
+  return found.cert_type;
+}
+
+async function holderKey(holder) {
+  let identity;
+  try {
+    identity = await el.api(`/api/identities/${holder}`);
+  } catch (err) {
+    if (err.status === 404) throw new Error(`${holder} is not a registered holder: it has no public key to encrypt to`);
+    throw err;
+  }
+  const role = identity.role_name ?? identity.role;
+  if (role !== "holder") throw new Error(`${holder} is registered as ${role}, not as a holder`);
+  return identity.public_key;
+}
+
+/**
+ * Builds the licence here (document, fresh master salt, commitment) and encrypts it to the holder's
+ * registered key; returns what the server may see: {data_hash, ciphertext, valid_from, valid_until}.
+ */
+async function sealLicence(type, holder, fields, dates) {
+  const [publicKey, number, clock] = await Promise.all([
+    holderKey(holder),
+    certTypeNumber(type),
+    dates.valid_from === undefined ? el.api(`/api/time?type=${encodeURIComponent(type)}`) : null,
+  ]);
+  const doc = newDocument({
+    type: number, agency: agency.code, holder, fields,
+    validFrom: dates.valid_from ?? clock.now, validUntil: dates.valid_until ?? FOREVER,
+  });
+  return {
+    data_hash: dataHash(doc),
+    ciphertext: toHex(encryptTo(publicKey, documentBytes(doc))),
+    valid_from: doc.validFrom,
+    valid_until: doc.validUntil,
+  };
+}
+
+/**
+ * perform() for a sealed licence, with one more check before the signature: the transaction the server
+ * prepared goes to this type's registry and carries this page's commitment, ciphertext (and holder), so a
+ * server cannot have the agency sign other data. A preparatory step (a claim) is signed as it comes.
+ */
+async function performSealed(wallet, path, body, busy, { type, holder, sealed }) {
+  const registry = await registryOf(type);
+  for (let round = 1; round <= 4; round++) {
+    busy.update("Preparing the transaction…");
+    const prepared = await el.api(path, { method: "POST", body });
+    if (!prepared?.sign) return { prepared, receipt: null };
+    if (prepared.then !== "retry") {
+      const tx = prepared.sign.tx ?? {};
+      const data = String(tx.data ?? "").toLowerCase();
+      const carries = (hex) => data.includes(String(hex).toLowerCase().replace(/^0x/, ""));
+      if (!sameAddress(tx.to, registry.address) || Number(tx.chainId) !== Number(registry.chain_id)) {
+        throw new Error(`the server prepared a transaction to ${tx.to} on chain ${tx.chainId}, not to the ${typeLabel(type)} registry; nothing was signed`);
+      }
+      if (!carries(sealed.data_hash) || !carries(sealed.ciphertext) || (holder && !carries(holder))) {
+        throw new Error("the transaction the server prepared does not carry the licence built in this page; nothing was signed");
+      }
+    }
+    busy.update(`Signing and sending: ${prepared.sign.what}…`);
+    const receipt = await el.signAndSubmit(wallet, prepared.sign);
+    if (prepared.then !== "retry") return { prepared, receipt };
+  }
+  throw new Error("the server still asked for another transaction after 4 rounds; try again");
+}
+
+/** The checks before signing a batch: the server's tree is whole (every node recomputed), its root is the
+ * one the transaction sends, and it holds exactly the leaves sealed here (holder, commitment, validity,
+ * ciphertext hash), whatever their order. */
+function checkBatchTree(prepared, rows) {
+  let tree;
+  try {
+    tree = StandardMerkleTree.load(prepared.tree);
+    tree.validate();
+  } catch (err) {
+    throw new Error(`the batch tree the server built does not check (${messageOf(err)}); nothing was signed`);
+  }
+  const data = String(prepared.sign?.tx?.data ?? "").toLowerCase();
+  const wanted = new Set(rows.map((r) =>
+    [r.holder, r.data_hash, r.valid_from, r.valid_until, keccak256(r.ciphertext)].map((x) => String(x).toLowerCase()).join(" ")));
+  const found = [...tree.entries()].map(([, v]) => v.map((x) => String(x).toLowerCase()));
+  const matched = found.filter((v) => [...wanted].some((w) => w.split(" ").every((part) => v.includes(part))));
+  if (!data.includes(tree.root.slice(2).toLowerCase()) || tree.length !== rows.length || matched.length !== rows.length) {
+    throw new Error("the batch the server prepared is not the licences sealed in this page; nothing was signed");
+  }
+}
+
+async function registryOf(type) {
+  await certTypeNumber(type);
+  return registries.find((r) => r.type === String(type) || String(r.cert_type) === String(type));
+}
+
 // ---------------------------------------------------------------- issue one licence
 
 const issueForm = byTestId("issue-form");
@@ -165,16 +275,13 @@ issueForm.addEventListener("submit", (event) => {
     if (!type) throw new Error("choose a licence type");
     const holder = byTestId("issue-holder").value.trim();
     if (!ADDRESS.test(holder)) throw new Error(`malformed holder address "${holder}": expected 0x followed by 40 hex digits`);
-    const body = {
-      signer: wallet.address,
-      type,
-      agency: agency.code,
-      holder,
-      fields: issueFields.collect(),
-      ...validity(byTestId("issue-valid-from"), byTestId("issue-valid-until")),
-    };
+    const fields = issueFields.collect();
+    const dates = validity(byTestId("issue-valid-from"), byTestId("issue-valid-until"));
     byTestId("issue-result").hidden = true;
-    const { prepared, receipt } = await perform(wallet, "/api/licences", body, busy);
+    busy.update("Encrypting the licence to the holder's key…");
+    const sealed = await sealLicence(type, holder, fields, dates);
+    const body = { signer: wallet.address, type, agency: agency.code, holder, ...sealed };
+    const { prepared, receipt } = await performSealed(wallet, "/api/licences/sealed", body, busy, { type, holder, sealed });
     byTestId("issued-licence-id").textContent = receipt?.summary?.licence_id ?? prepared?.licence_id ?? "";
     byTestId("issued-tx").textContent = receipt?.tx_hash ?? "";
     byTestId("issued-block").textContent = String(receipt?.block_number ?? "");
@@ -217,10 +324,7 @@ csvInput.addEventListener("change", () => {
   const file = csvInput.files && csvInput.files[0];
   if (!file) return;
   run(csvInput, `Reading ${file.name}…`, async () => {
-    const csv = await file.text();
-    const answer = await el.api("/api/batches/csv", { method: "POST", body: { csv } });
-    const rows = listOf(answer, "rows");
-    if (rows.length === 0) throw new Error(`${file.name} has no rows to issue`);
+    const rows = parseCsv(await file.text(), file.name); // read here: the values never go to the server
     const names = [...new Set(rows.flatMap((r) => Object.keys(r.fields || {})))];
     batch = { file: file.name, rows, done: 0 };
     batchSummary.textContent = `${rows.length} licence${rows.length === 1 ? "" : "s"} read from ${file.name}` +
@@ -232,6 +336,122 @@ csvInput.addEventListener("change", () => {
     batchResults.replaceChildren();
   });
 });
+
+/** Rows of a batch CSV, as batch.py's parse_csv reads them: a `holder` column, optional `valid_from` and
+ * `valid_until`, every other column a field (empty cells left out). RFC 4180 quoting, as Python's csv. */
+function parseCsv(text, where) {
+  const records = csvRecords(text.replace(/^\uFEFF/, ""), where);
+  const header = records.shift();
+  if (!header || !header.includes("holder")) throw new Error(`${where} needs a header row with a 'holder' column`);
+  const rows = records.map((cells, i) => {
+    const at = `${where} row ${i + 1}`;
+    if (cells.length > header.length) throw new Error(`${at}: more cells than header columns`);
+    const record = {};
+    header.forEach((name, j) => {
+      if (j < cells.length) record[name] = cells[j];
+    });
+    const holder = (record.holder ?? "").trim();
+    if (!ADDRESS.test(holder)) throw new Error(`${at}: malformed holder address '${holder}': expected 0x followed by 40 hex digits`);
+    const fields = {};
+    for (const [name, value] of Object.entries(record)) {
+      if (!["holder", "valid_from", "valid_until"].includes(name) && value !== "") fields[name] = value;
+    }
+    if (!Object.keys(fields).length) throw new Error(`${at}: no licence fields`);
+    return {
+      holder,
+      fields,
+      valid_from: record.valid_from ? parseTime(record.valid_from, at) : undefined,
+      valid_until: record.valid_until ? parseTime(record.valid_until, at) : FOREVER,
+    };
+  });
+  if (!rows.length) throw new Error(`${where} has no licence rows`);
+  return rows;
+}
+
+function csvRecords(text, where) {
+  const records = [];
+  let record = [];
+  let cell = "";
+  let quoted = false;
+  let i = 0;
+  const endRecord = () => {
+    record.push(cell);
+    if (!(record.length === 1 && record[0] === "")) records.push(record); // blank lines are skipped, as csv does
+    record = [];
+    cell = "";
+  };
+  while (i < text.length) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i += 2;
+        continue;
+      }
+      if (c === '"') quoted = false;
+      else cell += c;
+      i += 1;
+    } else if (c === '"' && cell === "") {
+      quoted = true;
+      i += 1;
+    } else if (c === ",") {
+      record.push(cell);
+      cell = "";
+      i += 1;
+    } else if (c === "\r" || c === "\n") {
+      endRecord();
+      i += c === "\r" && text[i + 1] === "\n" ? 2 : 1;
+    } else {
+      cell += c;
+      i += 1;
+    }
+  }
+  if (quoted) throw new Error(`${where} is not a CSV file: a quoted cell is never closed`);
+  if (cell !== "" || record.length) endRecord();
+  return records;
+}
+
+/** Unix seconds from YYYY-MM-DD, an ISO date-time (UTC unless it says), unix seconds or 'never' (types.parse_time). */
+function parseTime(value, at) {
+  const text = value.trim();
+  if (text === "never" || text === "forever") return FOREVER;
+  let iso = null;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) iso = `${text}T00:00:00Z`;
+  else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(text)) {
+    iso = text.replace(" ", "T") + (/(Z|[+-]\d{2}:?\d{2})$/.test(text) ? "" : "Z");
+  }
+  const seconds = /^\d+$/.test(text) ? Number(text) : Math.floor((iso === null ? NaN : Date.parse(iso)) / 1000);
+  if (Number.isNaN(seconds)) throw new Error(`${at}: malformed time '${text}': use YYYY-MM-DD, an ISO date-time, unix seconds or 'never'`);
+  if (!(seconds >= 0 && seconds <= FOREVER)) throw new Error(`${at}: the time '${text}' is out of range (1970 to the licence format's end of time)`);
+  return seconds;
+}
+
+/** Seals each row here (as sealLicence); the server gets leaves and ciphertexts only. */
+async function sealRows(type, rows, offset) {
+  const holders = [...new Set(rows.map((r) => r.holder.toLowerCase()))];
+  const keysOf = new Map();
+  for (let i = 0; i < holders.length; i += 8) {
+    const part = holders.slice(i, i + 8);
+    const found = await Promise.all(part.map((holder) => holderKey(holder).catch((err) => err)));
+    part.forEach((holder, j) => keysOf.set(holder, found[j]));
+  }
+  const [number, clock] = await Promise.all([certTypeNumber(type), el.api(`/api/time?type=${encodeURIComponent(type)}`)]);
+  return rows.map((row, i) => {
+    const key = keysOf.get(row.holder.toLowerCase());
+    if (key instanceof Error) throw new Error(`row ${offset + i + 1}: ${key.message}`);
+    const doc = newDocument({
+      type: number, agency: agency.code, holder: row.holder, fields: row.fields,
+      validFrom: row.valid_from ?? clock.now, validUntil: row.valid_until,
+    });
+    return {
+      holder: row.holder,
+      data_hash: dataHash(doc),
+      ciphertext: toHex(encryptTo(key, documentBytes(doc))),
+      valid_from: doc.validFrom,
+      valid_until: doc.validUntil,
+    };
+  });
+}
 
 function showBatchProgress() {
   const total = batch.rows.length;
@@ -260,12 +480,16 @@ batchForm.addEventListener("submit", (event) => {
         const chunk = batch.rows.slice(start, start + CHUNK);
         const label = `rows ${start + 1}–${start + chunk.length}`;
         busy.update(`Issuing ${label} of ${total}…`, start / total);
-        const { prepared, receipt } = await perform(
-          wallet,
-          "/api/batches",
-          { signer: wallet.address, type, agency: agency.code, rows: chunk },
-          { update: (text) => busy.update(`${label}: ${text}`, start / total) },
-        );
+        busy.update(`Encrypting ${label} to their holders' keys…`, start / total);
+        const sealed = await sealRows(type, chunk, start);
+        const step = { update: (text) => busy.update(`${label}: ${text}`, start / total) };
+        step.update("Preparing the transaction…");
+        const prepared = await el.api("/api/batches/sealed", {
+          method: "POST", body: { signer: wallet.address, type, agency: agency.code, rows: sealed },
+        });
+        checkBatchTree(prepared, sealed);
+        step.update(`Signing and sending: ${prepared.sign.what}…`);
+        const receipt = await el.signAndSubmit(wallet, prepared.sign);
         batch.done = start + chunk.length;
         showBatchProgress();
         const root = receipt?.summary?.root ?? prepared?.root ?? "";
@@ -477,8 +701,14 @@ function openRenew(item) {
     event.preventDefault();
     run(submit, "Renewing the licence…", async (busy) => {
       const wallet = requireReady();
-      const body = { signer: wallet.address, type: item.type ?? item.cert_type, fields: fields.collect(), ...validity(from, until) };
-      const { prepared, receipt } = await perform(wallet, `/api/licences/${item.licence_id}/renew`, body, busy);
+      const type = item.type ?? item.cert_type;
+      const values = fields.collect();
+      busy.update("Encrypting the new licence to the holder's key…");
+      const sealed = await sealLicence(type, item.holder, values, validity(from, until));
+      const body = { signer: wallet.address, type, ...sealed };
+      const { prepared, receipt } = await performSealed(wallet, `/api/licences/${item.licence_id}/renew/sealed`, body, busy, {
+        type, holder: null, sealed, // renew() names the old licence, not the holder
+      });
       const newId = receipt?.summary?.licence_id ?? prepared?.licence_id ?? "";
       renewPanel.hidden = true;
       renewPanel.replaceChildren();

@@ -3,8 +3,8 @@
 // transactions only.
 
 import {
-  $, byTestId, clearError, el, formatTime, formatValue, h, hashCode, initPage, keyPanel, listOf, messageOf, perform,
-  run, sameAddress, showError, statusBadge, uid,
+  $, byTestId, cell, clearError, el, formatTime, formatValue, h, hashCode, initPage, keyPanel, listOf, localTime,
+  messageOf, perform, run, sameAddress, shortHex, showError, statusBadge, uid,
 } from "./common.js";
 import { personalSection } from "./parts/personal.js";
 
@@ -55,6 +55,7 @@ function hideAccount() {
   licencesSection.hidden = true;
   registerBox.hidden = true;
   list.replaceChildren();
+  hideInspections();
   byTestId("account-address").textContent = "";
   byTestId("public-key").textContent = "";
   personal.hide();
@@ -101,7 +102,7 @@ function checkRegistration(wallet) {
     }
     registrationStatus.replaceChildren(...parts);
     licencesSection.hidden = false;
-    await loadLicences(wallet);
+    await Promise.all([loadLicences(wallet), loadInspections(wallet)]);
   });
 }
 
@@ -128,6 +129,104 @@ registerButton.addEventListener("click", () => {
 refreshButton.addEventListener("click", () => {
   const wallet = keys.wallet;
   if (wallet) run(refreshButton, "Loading your licences…", () => loadLicences(wallet));
+});
+
+// ---------------------------------------------------------------- who checked my licences (seed 001's Subchain 2)
+
+const inspectionsSection = $("#inspections");
+const inspectionsBody = $("tbody", byTestId("inspections-table"));
+const inspectionsMore = byTestId("inspections-more");
+const INSPECTIONS_PAGE = 50;
+let inspectionsShown = 0;
+
+function hideInspections() {
+  inspectionsSection.hidden = true;
+  inspectionsBody.replaceChildren();
+  inspectionsShown = 0;
+}
+
+async function fetchInspections(wallet, offset, limit) {
+  return el.api(`/api/holders/${wallet.address}/inspections?offset=${offset}&limit=${limit}`);
+}
+
+/** (Re)loads the log, newest first, keeping as many rows as were shown (at least one page). */
+async function loadInspections(wallet) {
+  const answer = await fetchInspections(wallet, 0, Math.min(1000, Math.max(INSPECTIONS_PAGE, inspectionsShown)));
+  if (keys.wallet !== wallet) return;
+  const items = listOf(answer, "items");
+  inspectionsBody.replaceChildren(...items.map(inspectionRow));
+  inspectionsShown = items.length;
+  showInspectionSummary(answer);
+  inspectionsSection.hidden = false;
+}
+
+function showInspectionSummary(answer) {
+  const total = Number(answer?.total ?? inspectionsShown);
+  const failed = Number(answer?.failed ?? 0);
+  byTestId("inspections-table").hidden = total === 0;
+  byTestId("inspections-empty").hidden = total > 0;
+  const count = byTestId("inspections-count");
+  count.hidden = total === 0;
+  count.textContent = `${total} inspection${total === 1 ? "" : "s"}, ${failed} failed` +
+    (inspectionsShown < total ? `; showing the newest ${inspectionsShown}.` : ".");
+  inspectionsMore.hidden = inspectionsShown >= total;
+  const verified = Boolean(answer?.verified);
+  const note = byTestId("inspections-verified");
+  note.className = `notice ${verified ? "ok" : "bad"}`;
+  note.dataset.verified = String(verified);
+  const broken = (answer?.chains ?? []).filter((c) => !c.verified);
+  note.replaceChildren(
+    verified
+      ? `Verified: the ${total} entr${total === 1 ? "y" : "ies"} recompute${total === 1 ? "s" : ""} the hash chain ` +
+        "whose head each registry holds."
+      : "NOT verified: the entries read do not recompute a registry's hash-chain head; an entry is missing or altered.",
+    ...broken.map((c) => h("span", { class: "hint", "data-testid": "inspections-problem" }, h("br"), `${String(c.type).replace(/-/g, " ")} registry: ${c.problem}`)),
+  );
+  note.hidden = false;
+}
+
+function inspectionRow(e) {
+  const who = e.inspector_name
+    ? [h("strong", { "data-testid": "inspection-inspector-name" }, e.inspector_name), h("br")]
+    : [];
+  return h(
+    "tr",
+    {
+      class: e.failed ? "failed" : "",
+      "data-testid": "inspection-row",
+      "data-result": e.result,
+      "data-failed": String(Boolean(e.failed)),
+      "data-inspector": e.inspector,
+      "data-licence-id": e.licence_id,
+    },
+    cell("Who", ...who, h("code", { title: e.inspector, "data-testid": "inspection-inspector" }, shortHex(e.inspector, 10))),
+    cell("When", localTime(e.time, { "data-testid": "inspection-time" })),
+    cell("Licence", String(e.type).replace(/-/g, " "), " ", hashCode(e.licence_id, { "data-testid": "inspection-licence" })),
+    cell(
+      "Outcome",
+      h("span", { class: `badge ${e.failed ? "badge-revoked" : "badge-active"}`, "data-testid": "inspection-outcome" }, e.failed ? `failed: ${e.result}` : "valid"),
+      h("div", { class: "hint", "data-testid": "inspection-sentence" }, e.sentence),
+    ),
+    cell("Transaction", `block ${e.block_number} `, hashCode(e.tx_hash)),
+  );
+}
+
+byTestId("inspections-refresh").addEventListener("click", (event) => {
+  const wallet = keys.wallet;
+  if (wallet) run(event.currentTarget, "Loading who checked your licences…", () => loadInspections(wallet));
+});
+
+inspectionsMore.addEventListener("click", () => {
+  const wallet = keys.wallet;
+  if (!wallet) return;
+  run(inspectionsMore, "Loading older inspections…", async () => {
+    const answer = await fetchInspections(wallet, inspectionsShown, INSPECTIONS_PAGE);
+    if (keys.wallet !== wallet) return;
+    const items = listOf(answer, "items");
+    inspectionsBody.append(...items.map(inspectionRow));
+    inspectionsShown += items.length;
+    showInspectionSummary(answer);
+  });
 });
 
 // ---------------------------------------------------------------- licences
