@@ -229,6 +229,7 @@ class PersonalData:
                  keys: dict[str, bytes] | None = None):
         self.registry, self.storage, self.identities = registry, storage, identities
         self._keys: dict[str, bytes] = {}
+        self._read_fields: dict[bytes, str] = {}  # `what` commitments of reads made here -> field names
         for address, key in (keys or {}).items():
             self.add_key(address, key)
 
@@ -359,6 +360,8 @@ class PersonalData:
         fetches the sealed file and compares it with the chain's hash. Raises :class:`ReadRefused`."""
         record = self._record(read.subject)
         entry = self.registry.log_read(submitter, read)
+        if entry.names is not None:
+            self._read_fields[entry.what] = entry.names
         if entry.result != "granted":
             raise ReadRefused(f"read refused: {entry.reader} {REFUSALS.get(entry.result, entry.result)}; "
                               f"the attempt is in the access log (transaction {entry.tx_hash})", entry)
@@ -452,6 +455,11 @@ class PersonalData:
                 left.append(cid)
         return Erasure(change, tuple(removed), tuple(left))
 
+    def access_log(self, subject: str) -> list[ReadEntry]:
+        """The subject's access log, with the field names of the reads made through this service (the
+        chain holds only their salted commitments)."""
+        return self.registry.access_log(types.address(subject, "data subject address"), openings=self._read_fields)
+
     def pointers(self, subject: str) -> list[str]:
         """Every CID the subject's record ever pointed at, oldest first."""
         return list(dict.fromkeys(c.pointer for c in self.registry.history(subject) if c.pointer))
@@ -475,7 +483,7 @@ class PersonalData:
             "record": types.jsonable(asdict(read.record)),
             "history": [types.jsonable(asdict(c)) for c in self.registry.history(subject)],
             "consent_requests": [types.jsonable(asdict(r)) for r in self.registry.requests_for(subject)],
-            "access_log": [types.jsonable(asdict(e)) | {"fields": e.fields} for e in self.registry.access_log(subject)],
+            "access_log": [types.jsonable(asdict(e)) | {"fields": e.fields} for e in self.access_log(subject)],
             "access_log_verified": self.registry.verify_access_log(subject),
         }
 
@@ -498,6 +506,7 @@ class PersonalData:
         if live:
             reads = [self.registry.signed_read(reader, r.subject, names) for r in live]
             logged = self.registry.log_reads(submitter or reader, reads)
+            self._read_fields.update((e.what, e.names) for e in logged if e.names is not None)
             entries = {e.subject: e for e in logged}
             tx_hash, gas = logged[0].tx_hash, logged[0].gas_used
         items = []

@@ -29,8 +29,9 @@ export function opensPurpose(commitment, text, salt) {
   }
 }
 
+/** "*" (the whole file), or the names (a list, or a comma-separated text: names hold no comma) sorted and comma-joined. */
 export function fieldsText(fields) {
-  const names = typeof fields === "string" ? [fields] : sortedNames(fields.map(String));
+  const names = sortedNames(typeof fields === "string" ? fields.split(",") : fields.map(String));
   if (names.length === 1 && names[0] === "*") return "*";
   if (!names.length || names.some((n) => !n || n.includes(",") || n === "*")) {
     throw new Error(`malformed field list ${JSON.stringify(fields)}: field names without commas, or "*"`);
