@@ -303,6 +303,12 @@ export function personalSection(root, { getConfig, currentWallet }) {
     return text && salt && el.opensPurpose(purpose, text, salt) ? text : null;
   }
 
+  // The chain holds a salted commitment to the fields read; the server names them only for reads it prepared.
+  function fieldsOf(fields) {
+    if (fields === "*") return "all fields (*)";
+    return /^0x[0-9a-fA-F]{64}$/.test(fields) ? ["not disclosed ", hashCode(fields)] : fields;
+  }
+
   function purposeOf(request) {
     return statedPurpose(request) ?? hashCode(request.purpose);
   }
@@ -439,7 +445,7 @@ export function personalSection(root, { getConfig, currentWallet }) {
             : h("div", { class: "hint" }, "submitted by ", h("code", { title: e.submitter }, shortHex(e.submitter, 10))),
         ),
         cell("When", localTime(e.time, { "data-testid": "access-time" })),
-        cell("What", h("span", { "data-testid": "access-fields" }, e.fields === "*" ? "all fields (*)" : e.fields)),
+        cell("What", h("span", { "data-testid": "access-fields" }, fieldsOf(e.fields))),
         cell(
           "Outcome",
           h("span", { class: `badge ${failed ? "badge-revoked" : "badge-active"}`, "data-testid": "access-outcome" }, OUTCOMES.includes(e.result) ? e.result : String(e.result)),
