@@ -629,7 +629,8 @@ def test_salted_commitments_equal_python():
     from elicense.commitments import field_commitment, fields_text, purpose_commitment
 
     rng = random.Random(12)
-    purposes = ["mortgage application of Zoë Ünal, 39004012345", "x", "😀 quote \" and \n newline", *("p" + random_text(rng) for _ in range(5))]
+    purposes = ["mortgage application of Zoë Ünal, 39004012345", "x", "😀 quote \" and \n newline",
+                *("p" + random_text(rng) for _ in range(5))]
     field_lists = ["*", ["name"], ["email", "name"], ["name", "email", "é", "Z", "😀"], "email,name"]
     salts = ["0x" + rng.randbytes(32).hex() for _ in range(len(purposes))]
     calls = [call("purposeCommitment", p, s) for p, s in zip(purposes, salts)]

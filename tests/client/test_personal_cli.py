@@ -45,7 +45,8 @@ def test_the_life_of_a_record(world, tmp_path):
     # the chain gets only the purpose's salted commitment; a request file whose statement was swapped is refused
     drafted = json.loads(request.read_text())
     assert drafted["purpose"] == "citizen registry" and len(bytes.fromhex(drafted["purpose_salt"][2:])) == 32
-    assert "0x" + purpose_commitment(drafted["purpose"], drafted["purpose_salt"]).hex() == drafted["typed"]["message"]["purpose"]
+    committed = purpose_commitment(drafted["purpose"], drafted["purpose_salt"])
+    assert "0x" + committed.hex() == drafted["typed"]["message"]["purpose"]
     swapped = tmp_path / "swapped.json"
     swapped.write_text(json.dumps(dict(drafted, purpose="tax audit")))
     fail("consent", swapped, "--out", signed, "--yes", account="alice", fragment="do not match the purpose")

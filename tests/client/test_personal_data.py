@@ -159,7 +159,8 @@ def test_nobody_can_log_a_read_in_someone_elses_name(world):
         world.data.serve(world.stranger, forged)
     assert refused.value.contract_error == "PersonalDataReadSignatureInvalid"
     assert w3.eth.get_transaction_count(world.stranger.address) == sent
-    assert world.registry.access_head(world.alice.address) == head and world.registry.access_log(world.alice.address) == []
+    assert world.registry.access_head(world.alice.address) == head
+    assert world.registry.access_log(world.alice.address) == []
     assert not world.registry.read_nonce_used(world.processor.address, forged.nonce)
     # the processor's own read with the same nonce still goes through, in its name
     genuine = world.registry.signed_read(world.processor, world.alice.address, "*", nonce=forged.nonce)

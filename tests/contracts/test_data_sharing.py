@@ -35,7 +35,7 @@ EPHEMERAL_KEY = b"\x04" + keccak(text="ephemeral x") + keccak(text="ephemeral y"
 ACCESS_INFO = EPHEMERAL_KEY + b"\x01" * 12 + keccak(text="wrapped data key") + b"\x02" * 16
 INLINE_TEXT = b"licence-category codes: A=retail, B=wholesale, C=import"  # public, never personal data
 # A purpose goes on chain as keccak256("elicense.purpose.v1" ‖ salt ‖ statement), the salt kept off chain.
-PURPOSE = keccak(b"elicense.purpose.v1" + keccak(text="a 32-byte salt") + b"purpose: verify business licence for a loan")
+PURPOSE = keccak(b"elicense.purpose.v1" + keccak(text="a 32-byte salt") + b"purpose: verify a business licence")
 FEE = 10**16  # 0.01 ether per access
 REENTERED = b"reentered".ljust(32, b"\0")  # the purpose the test-only attacker sends when it re-enters
 
@@ -771,8 +771,9 @@ def test_a_disallow_ends_the_grant_even_when_undone_in_the_same_block(sharing, p
     try:
         nonce = web3.eth.get_transaction_count(data_owner.address)
         contract = web3.eth.contract(address=sharing.address, abi=sharing.abi)
-        sent = [contract.functions.disallow(paid, [reader.address]).transact({"from": data_owner.address, "nonce": nonce}),
-                contract.functions.allow(paid, [reader.address]).transact({"from": data_owner.address, "nonce": nonce + 1})]
+        owner = data_owner.address
+        sent = [contract.functions.disallow(paid, [reader.address]).transact({"from": owner, "nonce": nonce}),
+                contract.functions.allow(paid, [reader.address]).transact({"from": owner, "nonce": nonce + 1})]
         chain.mine()
     finally:
         web3.provider.make_request("evm_setAutomine", [True])
@@ -1160,7 +1161,7 @@ def test_python_wrapper_round_trip(sharing, data_owner, reader, stranger):
     assert wrapped.withdraw_payments(owner_key, stranger.address) == FEE
     assert wrapped.disallow(owner_key, 1, [reader.address, stranger.address]) == [reader.address]
     assert wrapped.allow(owner_key, 1, [reader.address]) == [reader.address]
-    assert wrapped.last_grant(1, reader.address).current is False  # the disallow ended it; allowing again does not revive it
+    assert wrapped.last_grant(1, reader.address).current is False  # ended by the disallow, not revived by the allow
     assert not wrapped.has_grant(1, reader.address, 1)
     wrapped.withdraw(owner_key, 1)
     assert wrapped.asset(1).status == "withdrawn" and wrapped.owner() == data_owner.address

@@ -29,7 +29,8 @@ export function opensPurpose(commitment, text, salt) {
   }
 }
 
-/** "*" (the whole file), or the names (a list, or a comma-separated text: names hold no comma) sorted and comma-joined. */
+/** "*" (the whole file), or the names (a list, or a comma-separated text: names hold no comma) sorted,
+ * comma-joined. */
 export function fieldsText(fields) {
   const names = sortedNames(typeof fields === "string" ? fields.split(",") : fields.map(String));
   if (names.length === 1 && names[0] === "*") return "*";

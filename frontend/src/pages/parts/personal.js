@@ -343,7 +343,8 @@ export function personalSection(root, { getConfig, currentWallet }) {
     const who = request.requester;
     const yes = await confirmDialog(
       "Grant this request?",
-      `${who} will be able to read all your data in this registry, for the purpose “${statedPurpose(request) ?? request.purpose}”, ` +
+      `${who} will be able to read all your data in this registry, ` +
+        `for the purpose “${statedPurpose(request) ?? request.purpose}”, ` +
         "until you revoke the consent. Your data key is wrapped to its key here, in this page.",
       "Grant",
     );
