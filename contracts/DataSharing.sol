@@ -46,11 +46,16 @@ contract DataSharing is IDataSharing, Ownable2Step {
 
     /// @dev One slot per (asset, account): the allow-list position (index + 1; 0 = not allowed)
     /// beside the latest grant, so a request reads one slot and a grant rewrites the same slot.
+    /// `allowEpoch` counts the account's admissions to the list and a grant is bound to the epoch it
+    /// was paid in (`grantEpoch`): taking the account off the list ends the grant for good, and being
+    /// allowed again does not revive it. 2^32 admissions of one account cannot be reached.
     struct Access {
         uint32 position;
         uint32 grantedVersion;
         uint40 grantedAt;
         uint64 grantNumber;
+        uint32 allowEpoch;
+        uint32 grantEpoch;
     }
 
     uint64 private _assetCount;
@@ -148,12 +153,15 @@ contract DataSharing is IDataSharing, Ownable2Step {
             Access storage entry = access[account];
             if (entry.position != 0) continue;
             _allowList[id][count] = account;
+            uint32 epoch;
             unchecked {
                 ++count; // at most one entry per address and MAX_BATCH per call
                 ++added;
+                epoch = entry.allowEpoch + 1; // see Access
             }
             entry.position = count;
-            emit AccessAllowed(id, account);
+            entry.allowEpoch = epoch;
+            emit AccessAllowed(id, account, epoch);
         }
         if (added != 0) a.allowedCount = count;
     }
@@ -182,8 +190,10 @@ contract DataSharing is IDataSharing, Ownable2Step {
                 access[last].position = position;
             }
             delete list[count];
+            // The grant of this admission ends with it (its record stays for {lastGrant}).
+            uint64 ended = _current(entry) ? entry.grantNumber : 0;
             entry.position = 0;
-            emit AccessDisallowed(id, account);
+            emit AccessDisallowed(id, account, ended);
         }
         if (removed != 0) a.allowedCount = count;
     }
@@ -223,6 +233,7 @@ contract DataSharing is IDataSharing, Ownable2Step {
             entry.grantedVersion = version;
             entry.grantedAt = uint40(block.timestamp);
             entry.grantNumber = number;
+            entry.grantEpoch = entry.allowEpoch;
             if (fee != 0) _credit(owner(), fee);
             emit AccessGranted(id, msg.sender, version, fee, purpose, number);
         } else {
@@ -267,6 +278,11 @@ contract DataSharing is IDataSharing, Ownable2Step {
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// @dev Whether the account's latest grant was paid during its current admission to the list.
+    function _current(Access storage entry) private view returns (bool) {
+        return entry.position != 0 && entry.grantNumber != 0 && entry.grantEpoch == entry.allowEpoch;
+    }
 
     function _existing(uint64 id) private view returns (Asset storage a) {
         a = _assets[id];
@@ -338,14 +354,14 @@ contract DataSharing is IDataSharing, Ownable2Step {
     function lastGrant(uint64 id, address account) external view returns (Grant memory) {
         _existing(id);
         Access storage entry = _access[id][account];
-        return Grant(entry.grantedVersion, entry.grantedAt, entry.grantNumber);
+        return Grant(entry.grantedVersion, entry.grantedAt, entry.grantNumber, _current(entry));
     }
 
     /// @inheritdoc IDataSharing
     function hasGrant(uint64 id, address account, uint32 version, uint40 notBefore) external view returns (bool) {
         Access storage entry = _access[id][account];
-        return _assets[id].status == Status.Active && entry.position != 0 && entry.grantNumber != 0
-            && entry.grantedVersion == version && entry.grantedAt >= notBefore;
+        return _assets[id].status == Status.Active && _current(entry) && entry.grantedVersion == version
+            && entry.grantedAt >= notBefore;
     }
 
     /// @inheritdoc IDataSharing

@@ -203,8 +203,9 @@ contract PersonalDataRegistry is IPersonalDataRegistry, AccessControl, EIP712, N
         bytes calldata signature
     ) private returns (ReadResult) {
         (address signer,,) = ECDSA.tryRecover(_readDigest(subject, what, deadline, nonce), signature);
-        // An unproven claim consumes nothing of the claimed reader's: it is logged against the submitter.
-        if (signer != reader || signer == address(0)) return ReadResult.BadSignature;
+        // An entry names a reader only on that reader's signature: an unproven claim reverts, so the log
+        // can never name someone who did not ask (and it consumes nothing of the claimed reader's).
+        if (signer != reader || signer == address(0)) revert PersonalDataReadSignatureInvalid(reader, signer);
         uint256 bit = 1 << (nonce & 0xff);
         uint256 bits = _readNonces[reader][nonce >> 8];
         if (bits & bit != 0) revert PersonalDataReadReplayed(reader, nonce);

@@ -75,12 +75,15 @@ interface IDataSharing {
         string pointer;
     }
 
-    /// @notice An account's latest grant on an asset: the version it was granted, when, and the
-    /// grant's number in the asset's sequence of grants (all zero: never granted).
+    /// @notice An account's latest grant on an asset: the version it was granted, when, the grant's
+    /// number in the asset's sequence of grants (all zero: never granted), and whether it is current:
+    /// paid while the account is on the allow-list without a break (false once it was taken off,
+    /// even if it was allowed again since).
     struct Grant {
         uint32 version;
         uint40 grantedAt;
         uint64 number;
+        bool current;
     }
 
     /// @notice The owner published asset `id` (version 1).
@@ -98,10 +101,12 @@ interface IDataSharing {
     event AssetFeeChanged(uint64 indexed id, uint96 previous, uint96 fee);
     /// @notice The owner withdrew asset `id` at `version`: no access is granted any more.
     event AssetWithdrawn(uint64 indexed id, uint32 version);
-    /// @notice The owner put `account` on the allow-list of asset `id`.
-    event AccessAllowed(uint64 indexed id, address indexed account);
-    /// @notice The owner took `account` off the allow-list of asset `id`.
-    event AccessDisallowed(uint64 indexed id, address indexed account);
+    /// @notice The owner put `account` on the allow-list of asset `id`, for the `epoch`-th time (1, 2, ...):
+    /// grants are paid for within one such admission.
+    event AccessAllowed(uint64 indexed id, address indexed account, uint32 epoch);
+    /// @notice The owner took `account` off the allow-list of asset `id`; `endedGrant` is the number of
+    /// the grant this ended (0: it held none), which no later admission revives.
+    event AccessDisallowed(uint64 indexed id, address indexed account, uint64 endedGrant);
     /// @notice `requester` was granted access to `version` of asset `id` and paid `fee`; this is the
     /// asset's `grantNumber`-th grant.
     event AccessGranted(
@@ -185,7 +190,8 @@ interface IDataSharing {
     function allow(uint64 id, address[] calldata accounts) external returns (uint256 added);
 
     /// @notice Takes accounts off an active asset's allow-list (owner only). Idempotent: an account
-    /// not on the list is skipped without an event. Their earlier grants stay recorded.
+    /// not on the list is skipped without an event. Their grants end: allowed again, an account must
+    /// request (and pay) anew before {hasGrant} admits it; earlier grants stay recorded ({lastGrant}).
     /// @param id The asset.
     /// @param accounts 1 to MAX_BATCH non-zero addresses.
     /// @return removed How many accounts were on the list.
@@ -202,7 +208,9 @@ interface IDataSharing {
     /// @dev Never reverts on a denial, so that the denial is recorded (a reverted call leaves no
     /// trace). Reverts only for an unknown id: there is no asset to record against.
     /// @param id The asset.
-    /// @param purpose What the access is for: a purpose code or the hash of a purpose statement (no personal data).
+    /// @param purpose What the access is for: a public purpose code, or a salted commitment to a purpose
+    /// statement, keccak256("elicense.purpose.v1" ‖ salt ‖ statement) with a 32-byte random salt kept
+    /// off chain by the parties (an unsalted hash of a statement is confirmed by guessing it).
     /// @return granted Whether access was granted.
     function requestAccess(uint64 id, bytes32 purpose) external payable returns (bool granted);
 
@@ -246,7 +254,8 @@ interface IDataSharing {
     function lastGrant(uint64 id, address account) external view returns (Grant memory);
 
     /// @notice What a gateway asks before serving data: was `account` granted `version` of asset `id`
-    /// at or after `notBefore`, and is the asset still Active and the account still allowed?
+    /// at or after `notBefore` during its current admission to the allow-list (not before a
+    /// {disallow}), and is the asset still Active and the account still allowed?
     /// @param id The asset (false if unknown).
     /// @param account The requester.
     /// @param version The version the gateway is about to serve.

@@ -15,13 +15,14 @@ pragma solidity ^0.8.24;
 /// per subject, `head = keccak256(abi.encode(previousHead, entry))`, which clients recompute from
 /// the {ReadLogged} events.
 interface IPersonalDataRegistry {
-    /// @notice The outcome of a read, recorded in the subject's access log (never reverted).
+    /// @notice The outcome of a signed read, recorded in the subject's access log (never reverted).
+    /// A read whose signature is not the named reader's is not an outcome: it reverts
+    /// (PersonalDataReadSignatureInvalid), so every entry names a reader who signed.
     enum ReadResult {
         Granted,
         NotAuthorised,
         Erased,
-        Expired,
-        BadSignature
+        Expired
     }
 
     /// @notice Where a consent request stands. None: no such request.
@@ -68,7 +69,8 @@ interface IPersonalDataRegistry {
     }
 
     /// @notice One signed read for {logReads}: the arguments of {logRead}, `signature` being the
-    /// reader's signature over Read(subject, what, deadline, nonce).
+    /// reader's signature over Read(subject, what, deadline, nonce); `what` is the salted commitment
+    /// to the field names read.
     struct SignedRead {
         address subject;
         address reader;
@@ -120,8 +122,9 @@ interface IPersonalDataRegistry {
     /// @notice `by` erased the subject's record: the file is removed and unpinned off chain; the
     /// pointer and hash of the last version stay for audit.
     event PersonalDataErased(address indexed subject, address indexed by, uint32 version, bytes32 integrityHash);
-    /// @notice A read of the subject's data was recorded; `submitter` sent the transaction (the reader
-    /// or a gateway), `what` names the fields read (never their values).
+    /// @notice A read of the subject's data by `reader` (who signed it) was recorded; `submitter` sent the
+    /// transaction (the reader or a gateway); `what` is the salted commitment to the field names read,
+    /// which only the parties holding its salt can open.
     event ReadLogged(
         address indexed subject,
         address indexed reader,
@@ -130,7 +133,8 @@ interface IPersonalDataRegistry {
         ReadResult result,
         bytes32 accessHead
     );
-    /// @notice `requester` asked `subject` for their record for `purpose`; `publicKey` is the
+    /// @notice `requester` asked `subject` for their record for `purpose` (a code or a salted commitment,
+    /// see {requestConsent}); `publicKey` is the
     /// requester's 64-byte secp256k1 key to re-encrypt the envelope to.
     event ConsentRequested(
         uint64 indexed requestId, address indexed subject, address indexed requester, bytes32 purpose, bytes publicKey
@@ -177,6 +181,9 @@ interface IPersonalDataRegistry {
     error PersonalDataNotAuthorised(address caller, address subject);
     /// @notice `reader` already used `nonce` for a recorded read (a replayed signature).
     error PersonalDataReadReplayed(address reader, uint256 nonce);
+    /// @notice The read's signature is not `reader`'s (forged, for another registry, chain or read, or
+    /// malformed); it recovers to `signer` (zero if malformed). Nothing is logged in `reader`'s name.
+    error PersonalDataReadSignatureInvalid(address reader, address signer);
     /// @notice {logReads} was given no reads.
     error PersonalDataBatchEmpty();
     /// @notice {logReads} was given `length` reads, more than MAX_PAGE.
@@ -207,7 +214,9 @@ interface IPersonalDataRegistry {
     /// @param subject The data subject's address (their own key).
     /// @param pointer The CID of the encrypted file (1..MAX_POINTER bytes).
     /// @param integrityHash SHA-256 of the encrypted file (non-zero).
-    /// @param purpose The purpose the subject consents to (a purpose code or hash, non-zero).
+    /// @param purpose The purpose the subject consents to, non-zero: a public purpose code, or the salted
+    /// commitment keccak256("elicense.purpose.v1" ‖ salt ‖ statement) whose 32-byte random salt stays
+    /// off chain with the parties (never an unsalted hash: a statement naming a person is guessable).
     /// @param deadline Unix time after which the signature is void.
     /// @param subjectSignature The subject's 65-byte signature; the controller signed for is the sender.
     function create(
@@ -238,14 +247,16 @@ interface IPersonalDataRegistry {
     /// @notice Records a read of `subject`'s data by `reader`, proven by the reader's EIP-712
     /// signature over Read(subject, what, deadline, nonce). Anyone may submit it (the reader, a
     /// gateway). Never reverts on a policy failure: the outcome goes to the subject's access log.
-    /// @dev Checks in this order: signature (BadSignature, nonce not consumed), replay (reverts),
+    /// @dev Checks in this order: signature (reverts PersonalDataReadSignatureInvalid: an entry names
+    /// only a reader who signed, so nobody can put a read in someone else's name), replay (reverts),
     /// deadline (Expired), authorisation (NotAuthorised: not the subject, no CONTROLLER_ROLE or
     /// PROCESSOR_ROLE, no active consent), erasure (Erased), else Granted. Every validly signed
     /// attempt consumes the reader's nonce, so no signed read is ever logged twice.
     /// Reverts with PersonalDataUnknownSubject when there is no record to log against.
     /// @param subject The data subject whose data is read.
     /// @param reader Who reads (the signer).
-    /// @param what The fields read: a field-set code, never personal data.
+    /// @param what The fields read, as the salted commitment keccak256("elicense.fields.v1" ‖ salt ‖
+    /// sorted comma-joined names) the reader signed; names and salt stay off chain with the parties.
     /// @param deadline Unix time after which the signature is void.
     /// @param nonce A single-use number the reader chose (random).
     /// @param readerSignature The reader's 65-byte signature.
@@ -265,8 +276,9 @@ interface IPersonalDataRegistry {
     /// entry chained onto its subject's head, so reads of one subject chain in batch order (all
     /// with this block's number). Refusals stay outcomes, but the whole batch reverts when any
     /// element names a subject without a record (PersonalDataUnknownSubject) or reuses a reader's
-    /// nonce, one consumed before or by an earlier element of the batch (PersonalDataReadReplayed;
-    /// a BadSignature element consumes none); nothing of the batch is then logged or consumed.
+    /// nonce, one consumed before or by an earlier element of the batch (PersonalDataReadReplayed),
+    /// or carries a signature not its reader's (PersonalDataReadSignatureInvalid); nothing of the
+    /// batch is then logged or consumed.
     /// @param reads 1 to MAX_PAGE signed reads (PersonalDataBatchEmpty, PersonalDataBatchTooLong).
     /// @return results Each read's outcome, in the order of `reads`.
     function logReads(SignedRead[] calldata reads) external returns (ReadResult[] memory results);
@@ -275,7 +287,9 @@ interface IPersonalDataRegistry {
 
     /// @notice Asks `subject` for their record; anyone may ask, the subject decides.
     /// @param subject A data subject with a live record.
-    /// @param purpose Why the data is wanted (a purpose code or hash, non-zero).
+    /// @param purpose Why the data is wanted, non-zero: a public purpose code or a salted commitment to
+    /// the requester's statement (as for {create}); the requester hands statement and salt to the
+    /// subject off chain, who checks them against this value.
     /// @param requesterPublicKey The sender's own 64-byte secp256k1 public key (x ‖ y), to which the
     /// subject re-encrypts the file; it must hash to the sender's address.
     /// @return requestId The new request's number (1, 2, ...).

@@ -500,13 +500,15 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
     @app.post("/api/sharing/{contract}/assets/{asset_id}/access",
               summary="Prepares requestAccess (with the asset's fee) for the reader's signature")
     def sharing_access(contract: str, asset_id: Annotated[int, FPath(ge=0, lt=2**64)], body: AccessIn):
-        from eth_utils import keccak
+        from .commitments import Purpose
 
         sharing = gateway(contract).sharing
         if sharing.asset(asset_id) is None:
             raise NotFound(f"there is no shared data asset {asset_id}")
         reader = ExternalSigner(types.address(body.reader, "reader address"))
-        return prepare(lambda: sharing.request_access(reader, asset_id, keccak(text=body.purpose)), "requestAccess")
+        purpose = Purpose.new(body.purpose)  # on chain only salted; the salt goes back to the reader alone
+        return prepare(lambda: sharing.request_access(reader, asset_id, purpose), "requestAccess",
+                       purpose_salt="0x" + purpose.salt.hex())
 
     @app.post("/api/sharing/{contract}/assets/{asset_id}/read",
               summary="The gateway: an asset's sealed file for a fresh signed read request the contract admits",

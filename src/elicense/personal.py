@@ -28,17 +28,18 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
 from . import types
+from .commitments import Purpose
 from .crypto import address_of, public_key as public_key_of
 from .errors import Conflict, DecryptionError, ElicenseError, InvalidInput, NotAllowed, NotFound
 from .licence import canonical
 from .registries.personal import (PAGE, ConsentDecision, ConsentRequest, PersonalDataRegistry, PersonalRecord,
-                                  ReadEntry, RecordChange, SignedRead, field_code, purpose_code)
+                                  ReadEntry, RecordChange, SignedRead, purpose_code)
 from .storage import Storage, envelope
 
 EXPORT_FORMAT = "elicense-personal-data-export/1"
@@ -59,7 +60,6 @@ REFUSALS = {
     "not-authorised": "is neither the subject, a controller or processor, nor holds the subject's consent",
     "erased": "asked for a record that was erased",
     "expired": "signed a read request that has expired",
-    "bad-signature": "is not who signed the read request",
 }
 
 
@@ -120,6 +120,11 @@ def parse_fields(fields: str | Iterable[str]) -> str | list[str]:
 
 def _hex(value: bytes) -> str:
     return "0x" + bytes(value).hex()
+
+
+def _salted(purpose: Purpose | str | bytes) -> Purpose | bytes:
+    """A purpose statement never goes on chain bare: it gets a fresh salt."""
+    return Purpose.new(purpose) if isinstance(purpose, str) else purpose
 
 
 # ------------------------------------------------------------------------------------ results
@@ -224,6 +229,7 @@ class PersonalData:
                  keys: dict[str, bytes] | None = None):
         self.registry, self.storage, self.identities = registry, storage, identities
         self._keys: dict[str, bytes] = {}
+        self._read_fields: dict[bytes, str] = {}  # `what` commitments of reads made here -> field names
         for address, key in (keys or {}).items():
             self.add_key(address, key)
 
@@ -309,11 +315,13 @@ class PersonalData:
         cid, digest = self._store(document, readers)
         return Draft(subject, controller, cid, digest, tuple(readers))
 
-    def consent_typed_data(self, draft: Draft, purpose: str | bytes, *, ttl: int = CONSENT_TTL) -> dict:
-        """The EIP-712 message the subject signs to consent to this draft, for this purpose."""
+    def consent_typed_data(self, draft: Draft, purpose: Purpose | str | bytes, *, ttl: int = CONSENT_TTL) -> dict:
+        """The EIP-712 message the subject signs to consent to this draft, for this purpose: a
+        :class:`Purpose` (statement + salt, handed to the subject off chain), a 32-byte code, or a
+        statement committed under a fresh salt that is not kept."""
         deadline = self.registry.chain.timestamp() + ttl
-        return self.registry.typed_consent(draft.controller, purpose_code(purpose), draft.integrity_hash, deadline,
-                                           self.registry.nonce_of(draft.subject))
+        return self.registry.typed_consent(draft.controller, purpose_code(_salted(purpose)), draft.integrity_hash,
+                                           deadline, self.registry.nonce_of(draft.subject))
 
     @staticmethod
     def sign_consent(subject, typed: dict) -> bytes:
@@ -334,7 +342,7 @@ class PersonalData:
             self._discard(draft.cid)
             raise
 
-    def create_with_consent(self, controller, subject, document: dict, purpose: str | bytes) -> RecordChange:
+    def create_with_consent(self, controller, subject, document: dict, purpose: Purpose | str | bytes) -> RecordChange:
         """Draft, consent and create in one go, for a subject whose key is here (tests, scripts, demo)."""
         self._remember(controller)
         self._remember(subject)
@@ -352,6 +360,8 @@ class PersonalData:
         fetches the sealed file and compares it with the chain's hash. Raises :class:`ReadRefused`."""
         record = self._record(read.subject)
         entry = self.registry.log_read(submitter, read)
+        if entry.names is not None:
+            self._read_fields[entry.what] = entry.names
         if entry.result != "granted":
             raise ReadRefused(f"read refused: {entry.reader} {REFUSALS.get(entry.result, entry.result)}; "
                               f"the attempt is in the access log (transaction {entry.tx_hash})", entry)
@@ -445,6 +455,11 @@ class PersonalData:
                 left.append(cid)
         return Erasure(change, tuple(removed), tuple(left))
 
+    def access_log(self, subject: str) -> list[ReadEntry]:
+        """The subject's access log, with the field names of the reads made through this service (the
+        chain holds only their salted commitments)."""
+        return self.registry.access_log(types.address(subject, "data subject address"), openings=self._read_fields)
+
     def pointers(self, subject: str) -> list[str]:
         """Every CID the subject's record ever pointed at, oldest first."""
         return list(dict.fromkeys(c.pointer for c in self.registry.history(subject) if c.pointer))
@@ -468,7 +483,7 @@ class PersonalData:
             "record": types.jsonable(asdict(read.record)),
             "history": [types.jsonable(asdict(c)) for c in self.registry.history(subject)],
             "consent_requests": [types.jsonable(asdict(r)) for r in self.registry.requests_for(subject)],
-            "access_log": [types.jsonable(asdict(e)) | {"fields": e.fields} for e in self.registry.access_log(subject)],
+            "access_log": [types.jsonable(asdict(e)) | {"fields": e.fields} for e in self.access_log(subject)],
             "access_log_verified": self.registry.verify_access_log(subject),
         }
 
@@ -491,6 +506,7 @@ class PersonalData:
         if live:
             reads = [self.registry.signed_read(reader, r.subject, names) for r in live]
             logged = self.registry.log_reads(submitter or reader, reads)
+            self._read_fields.update((e.what, e.names) for e in logged if e.names is not None)
             entries = {e.subject: e for e in logged}
             tx_hash, gas = logged[0].tx_hash, logged[0].gas_used
         items = []
@@ -512,15 +528,19 @@ class PersonalData:
         return RecordPage(items, offset, total, tx_hash, gas)
 
     # consent -------------------------------------------------------------------------------------------
-    def request_consent(self, requester, subject: str, purpose: str | bytes, public_key: bytes | None = None
+    def request_consent(self, requester, subject: str, purpose: Purpose | str | bytes, public_key: bytes | None = None
                         ) -> ConsentRequest:
-        """A trusted entity asks for the subject's record; its own public key goes with the request."""
+        """A trusted entity asks for the subject's record; its own public key goes with the request. Only
+        the purpose's salted commitment goes on chain; the returned request's ``opening`` (statement and
+        salt) is what the requester hands the subject off chain."""
         record = self._live(subject)
         if public_key is None:
             if getattr(requester, "key", None) is None:
                 raise InvalidInput("give the requester's public key (64 bytes)")
             public_key = public_key_of(requester)
-        return self.registry.request_consent(requester, record.subject, purpose_code(purpose), bytes(public_key))
+        purpose = _salted(purpose)
+        made = self.registry.request_consent(requester, record.subject, purpose_code(purpose), bytes(public_key))
+        return replace(made, opening=purpose) if isinstance(purpose, Purpose) else made
 
     def pending(self, subject: str) -> list[ConsentRequest]:
         return self.registry.requests_for(types.address(subject, "data subject address"), pending_only=True)
@@ -624,4 +644,4 @@ class PersonalData:
 
 
 __all__ = ["PersonalData", "Draft", "PersonalRead", "Served", "Erasure", "ListedRecord", "RecordPage", "AuditReport",
-           "ReadRefused", "deploy", "is_personal_registry", "encode_document", "decode_document", "pick", "field_code"]
+           "ReadRefused", "deploy", "is_personal_registry", "encode_document", "decode_document", "pick", "Purpose"]

@@ -141,10 +141,14 @@ def grant_role(p, role, address):
 def draft(p, subject, data_file, pairs, purpose, out):
     """Controller, step 1: seal SUBJECT's data for the subject and the controller, store it, and
     write the consent request the subject signs (step 2: `personal consent`)."""
+    from .commitments import Purpose
+
     d = p.data.draft(p.signer().address, subject, _document(data_file, pairs))
-    typed = p.data.consent_typed_data(d, purpose)
-    Path(out).write_text(json.dumps({"draft": types.jsonable(asdict(d)),
-                                     "purpose": purpose, "typed": types.jsonable(typed)}, indent=2))
+    salted = Purpose.new(purpose)  # the chain gets its salted commitment; statement and salt go in the file
+    typed = p.data.consent_typed_data(d, salted)
+    Path(out).write_text(json.dumps({"draft": types.jsonable(asdict(d)), "purpose": purpose,
+                                     "purpose_salt": "0x" + salted.salt.hex(), "typed": types.jsonable(typed)},
+                                    indent=2))
     _show({"cid": d.cid, "integrity_hash": "0x" + d.integrity_hash.hex(), "consent_request": out})
 
 
@@ -155,8 +159,7 @@ def draft(p, subject, data_file, pairs, purpose, out):
 @pass_personal
 def consent(p, request_file, out, yes):
     """Subject, step 2: open the drafted file with your key, show it and the purpose, and sign."""
-    from eth_utils import keccak
-
+    from .commitments import purpose_commitment
     from .personal import decode_document
     from .storage import envelope
 
@@ -166,8 +169,8 @@ def consent(p, request_file, out, yes):
     draft_info = request.get("draft", {})
     if types.address(draft_info.get("subject", ""), "subject") != subject.address:
         raise NotAllowed(f"this consent request is for {draft_info.get('subject')}, not {subject.address}")
-    if keccak(text=str(request.get("purpose", ""))) != typed["message"]["purpose"]:
-        raise InvalidInput("the purpose text does not match the purpose in the request")
+    if purpose_commitment(str(request.get("purpose", "")), request.get("purpose_salt")) != typed["message"]["purpose"]:
+        raise InvalidInput("the purpose text and salt do not match the purpose in the request")
     sealed = p.data.storage.get(draft_info.get("cid", ""))
     if envelope.integrity_hash(sealed) != typed["message"]["integrityHash"]:
         raise InvalidInput("the stored draft is not the file the request names")

@@ -21,9 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import types
 from .chain import ExternalSigner
+from .commitments import Purpose, field_commitment, fields_text, new_salt
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 from .personal import PersonalData, is_personal_registry, parse_fields
-from .registries.personal import PAGE, PersonalDataRegistry, SignedRead, field_code, field_text, purpose_code
+from .registries.personal import PAGE, PersonalDataRegistry, SignedRead
 from .storage import envelope
 
 Address = Annotated[str, Field(min_length=1, max_length=64, description="0x-prefixed account address")]
@@ -80,32 +81,39 @@ def _record(record) -> dict:
 
 
 class Purposes:
-    """Purpose statements by their keccak256 (the chain keeps only the hash), so the wallet can show
-    the sentence a requester gave; kept in a JSON file, each entry checked against its hash."""
+    """Purpose statements and their salts by the salted commitment the chain keeps, so the wallet can
+    show (and check) the sentence a requester gave; kept in a JSON file, each entry checked against
+    its commitment."""
 
     def __init__(self, path: Path | None):
         self.path = path
-        self._texts: dict[str, str] = {}
+        self._openings: dict[str, Purpose] = {}
         if path is not None and path.exists():
             try:
                 loaded = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 loaded = {}
-            self._texts = {h: t for h, t in loaded.items()
-                           if isinstance(t, str) and "0x" + purpose_code(t).hex() == h}
+            for key, value in loaded.items():
+                try:
+                    purpose = Purpose.from_json(value)
+                except InvalidInput:
+                    continue
+                if "0x" + purpose.commitment.hex() == key:
+                    self._openings[key] = purpose
 
-    def add(self, text: str) -> None:
-        key = "0x" + purpose_code(text).hex()
-        if self._texts.get(key) != text:
-            self._texts[key] = text
+    def add(self, purpose: Purpose) -> None:
+        key = "0x" + purpose.commitment.hex()
+        if self._openings.get(key) != purpose:
+            self._openings[key] = purpose
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = self.path.with_suffix(".tmp")
-                tmp.write_text(json.dumps(self._texts, indent=1, ensure_ascii=False), encoding="utf-8")
+                tmp.write_text(json.dumps({k: p.to_json() for k, p in self._openings.items()}, indent=1,
+                                          ensure_ascii=False), encoding="utf-8")
                 tmp.replace(self.path)
 
-    def text(self, purpose: bytes) -> str | None:
-        return self._texts.get("0x" + bytes(purpose).hex())
+    def opening(self, purpose: bytes) -> Purpose | None:
+        return self._openings.get("0x" + bytes(purpose).hex())
 
 
 def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
@@ -118,9 +126,12 @@ def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
     uploads: dict[tuple[str, str], str] = {}  # (registry, subject) -> CID stored for a grant not yet signed
     lock = threading.Lock()
     purposes = Purposes(purposes_path)
+    read_fields: dict[bytes, str] = {}  # `what` commitments of the read requests prepared here -> field names
 
     def _request(request) -> dict:
-        return types.jsonable(asdict(request)) | {"purpose_text": purposes.text(request.purpose)}
+        opening = purposes.opening(request.purpose)
+        return types.jsonable(asdict(request)) | {"purpose_text": opening.text if opening else None,
+                                                  "purpose_salt": "0x" + opening.salt.hex() if opening else None}
 
     def service_of(contract: str) -> PersonalData:
         address = types.address(contract, "personal-data registry address")
@@ -183,7 +194,7 @@ def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
         chain = data.registry.chain
         times: dict[int, int] = {}
         items = []
-        for e in data.registry.access_log(subject):
+        for e in data.registry.access_log(subject, openings=read_fields):
             if e.block_number not in times:
                 times[e.block_number] = chain.timestamp(e.block_number)
             items.append({"reader": e.reader, "submitter": e.submitter, "fields": e.fields, "result": e.result,
@@ -198,13 +209,15 @@ def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
                      fields: Annotated[str, Query(min_length=1, max_length=500)] = "*"):
         data = service_of(contract)
         subject = types.address(subject, "data subject address")
-        what = field_code(parse_fields(fields))
+        names, salt = fields_text(parse_fields(fields)), new_salt()
+        what = field_commitment(names, salt)  # the chain sees only this; the gateway keeps the names
+        read_fields[what] = names
         deadline = data.registry.chain.timestamp() + READ_TTL
         nonce = secrets.randbits(256)
         typed = data.registry.typed_read(subject, what, deadline, nonce)
         message = {"subject": subject, "what": "0x" + what.hex(), "deadline": deadline, "nonce": str(nonce)}
-        return {"typed": {**typed, "message": message}, "what": "0x" + what.hex(), "fields": field_text(what),
-                "deadline": deadline, "nonce": str(nonce)}
+        return {"typed": {**typed, "message": message}, "what": "0x" + what.hex(), "fields": names,
+                "salt": "0x" + salt.hex(), "deadline": deadline, "nonce": str(nonce)}
 
     @router.post("/{contract}/subjects/{subject}/read",
                  summary="Logs a signed read on chain, then returns the sealed file if the chain granted it")
@@ -220,7 +233,8 @@ def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
         entry = served.entry
         return {"record": _record(served.record), "tampered": served.tampered, "missing": served.missing,
                 "envelope": "0x" + served.sealed.hex() if served.sealed is not None else None,
-                "entry": {"reader": entry.reader, "submitter": entry.submitter, "fields": entry.fields,
+                "entry": {"reader": entry.reader, "submitter": entry.submitter,
+                          "fields": read_fields.get(entry.what, entry.fields),
                           "result": entry.result, "tx_hash": entry.tx_hash, "block_number": entry.block_number}}
 
     # ---------------------------------------------------------------- consent (signed by the caller)
@@ -231,9 +245,10 @@ def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
         key = types.hex_bytes(body.public_key, "public key")
         requester = ExternalSigner(types.address(body.requester, "requester address"))
         subject = data._live(body.subject).subject
-        purposes.add(body.purpose)
-        return prepare(lambda: data.registry.request_consent(requester, subject, purpose_code(body.purpose), key),
-                       "requestConsent")
+        purpose = Purpose.new(body.purpose)  # the chain gets the salted commitment, this server the opening
+        purposes.add(purpose)
+        return prepare(lambda: data.registry.request_consent(requester, subject, purpose.commitment, key),
+                       "requestConsent", purpose_salt="0x" + purpose.salt.hex())
 
     @router.post("/{contract}/requests/{request_id}/grant",
                  summary="The subject grants: stores the envelope the page re-wrapped to the requester, "

@@ -124,6 +124,9 @@ _MESSAGES = {
     "PersonalDataHashUnchanged": (Conflict, lambda a: f"the new file of data subject {a[0]} has the current file's hash"),
     "PersonalDataNotAuthorised": (NotAllowed, lambda a: f"{a[0]} is neither a data controller nor the data subject {a[1]}"),
     "PersonalDataReadReplayed": (Conflict, lambda a: f"reader {a[0]} already used nonce {a[1]} for a recorded read (replay)"),
+    "PersonalDataReadSignatureInvalid": (
+        NotAllowed,
+        lambda a: f"the read request is not signed by the reader it names ({a[0]}); nothing was logged in its name"),
     "PersonalDataBatchEmpty": (InvalidInput, lambda a: "a batch of reads needs at least one read"),
     "PersonalDataBatchTooLong": (InvalidInput, lambda a: f"a batch of reads holds at most 100 reads, got {a[0]}"),
     "PersonalDataRequesterIsSubject": (InvalidInput, lambda a: f"data subject {a[0]} cannot request consent from themself"),

@@ -621,3 +621,33 @@ def test_browser_bundle_runs_in_chromium():
     assert (result["buffer"], result["process"]) == ("undefined", "undefined")
     assert result["opened"] == "sealed for the holder"  # envelopes open in the browser build too
     assert envelope.open_envelope(bytes.fromhex(result["added"][2:]), other) == b"sealed for the holder"
+
+
+def test_salted_commitments_equal_python():
+    """Purpose and field-list commitments (elicense.commitments) are the same bytes in the page, and the
+    page's check accepts a statement only with the salt that opens it."""
+    from elicense.commitments import field_commitment, fields_text, purpose_commitment
+
+    rng = random.Random(12)
+    purposes = ["mortgage application of Zoë Ünal, 39004012345", "x", "😀 quote \" and \n newline",
+                *("p" + random_text(rng) for _ in range(5))]
+    field_lists = ["*", ["name"], ["email", "name"], ["name", "email", "é", "Z", "😀"], "email,name"]
+    salts = ["0x" + rng.randbytes(32).hex() for _ in range(len(purposes))]
+    calls = [call("purposeCommitment", p, s) for p, s in zip(purposes, salts)]
+    calls += [call("fieldCommitment", f, salts[0]) for f in field_lists]
+    calls += [call("fieldsText", f) for f in field_lists]
+    answers = node("call.mjs", calls)
+    expected = [purpose_commitment(p, s) for p, s in zip(purposes, salts)]
+    expected += [field_commitment(f, salts[0]) for f in field_lists]
+    assert answers[:len(expected)] == [("ok", "0x" + e.hex()) for e in expected]
+    assert answers[len(expected):] == [("ok", fields_text(f)) for f in field_lists]
+
+    commitment = "0x" + purpose_commitment(purposes[0], salts[0]).hex()
+    checks = node("call.mjs", [call("opensPurpose", commitment, purposes[0], salts[0]),
+                               call("opensPurpose", commitment, purposes[0], salts[1]),
+                               call("opensPurpose", commitment, purposes[0] + " ", salts[0]),
+                               call("opensPurpose", commitment, purposes[0], "0x12")])
+    assert checks == [("ok", True), ("ok", False), ("ok", False), ("ok", False)]
+    refused = node("call.mjs", [call("purposeCommitment", " ", salts[0]), call("fieldCommitment", ["a,b"], salts[0]),
+                                call("purposeCommitment", "x", "0x1234")])
+    assert [status for status, _ in refused] == ["error"] * 3

@@ -9,6 +9,7 @@ import pytest
 from test_cli import CLI_AUTHORITIES, Cli, one_line_error
 
 from elicense.chain import account_from_key
+from elicense.commitments import purpose_commitment
 from elicense.nodes import dev_key
 
 
@@ -41,6 +42,14 @@ def test_the_life_of_a_record(world, tmp_path):
     run("draft", alice, "-f", "name=Alice Example", "-f", "email=alice@example.org", "--purpose", "citizen registry",
         "--out", request, account="controller")
     fail("consent", request, "--out", signed, "--yes", account="bank", fragment="this consent request is for")
+    # the chain gets only the purpose's salted commitment; a request file whose statement was swapped is refused
+    drafted = json.loads(request.read_text())
+    assert drafted["purpose"] == "citizen registry" and len(bytes.fromhex(drafted["purpose_salt"][2:])) == 32
+    committed = purpose_commitment(drafted["purpose"], drafted["purpose_salt"])
+    assert "0x" + committed.hex() == drafted["typed"]["message"]["purpose"]
+    swapped = tmp_path / "swapped.json"
+    swapped.write_text(json.dumps(dict(drafted, purpose="tax audit")))
+    fail("consent", swapped, "--out", signed, "--yes", account="alice", fragment="do not match the purpose")
     run("consent", request, "--out", signed, "--yes", account="alice")
     created = run("create", signed, account="controller")
     assert created["kind"] == "created" and created["version"] == 1
@@ -51,6 +60,9 @@ def test_the_life_of_a_record(world, tmp_path):
 
     # consent: the bank asks, Alice grants, the bank reads
     asked = run("request", alice, "--purpose", "mortgage application", account="bank")
+    opening = asked["opening"]  # what the bank hands Alice off chain: the statement and its salt
+    assert opening["text"] == "mortgage application"
+    assert "0x" + purpose_commitment(opening["text"], opening["salt"]).hex() == asked["purpose"]
     listing = cli.run("personal", "--registry", registry, "--storage", storage, "requests", "--pending",
                       account="alice").stdout
     assert people["bank"].address[:10] in listing

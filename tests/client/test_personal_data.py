@@ -130,12 +130,41 @@ def test_reads_are_logged_first_and_refusals_too(world):
     with pytest.raises(ReadRefused):
         world.data.read(world.supervisor, world.alice.address, "*")  # supervisors never read personal data
 
-    log = world.registry.access_log(world.alice.address)
+    # the service that made the reads opens their field commitments; the chain alone shows none of the names
+    log = world.data.access_log(world.alice.address)
     assert [(e.reader, e.result, e.fields) for e in log] == [
         (world.alice.address, "granted", "email,name"), (world.controller.address, "granted", "*"),
         (world.processor.address, "granted", "city"), (world.stranger.address, "not-authorised", "*"),
         (world.supervisor.address, "not-authorised", "*")]
+    on_chain = world.registry.access_log(world.alice.address)
+    assert [e.fields for e in on_chain] == ["0x" + e.what.hex() for e in log]
+    assert len({e.what for e in on_chain}) == 5  # each read under its own salt: equal field sets look unrelated
     assert world.registry.verify_access_log(world.alice.address)
+
+
+def test_nobody_can_log_a_read_in_someone_elses_name(world):
+    """The attack (issue 12, 9c) through the gateway: a stranger signs a read with its own key but names
+    the processor as the reader, and submits it from its own account. Refused before any transaction
+    (the gas estimate meets PersonalDataReadSignatureInvalid): the log never names the processor, nothing
+    is served, the stranger spent nothing."""
+    import dataclasses
+
+    world.create(world.alice)
+    head = world.registry.access_head(world.alice.address)
+    forged = dataclasses.replace(world.data.sign_read(world.stranger, world.alice.address, "*"),
+                                 reader=world.processor.address)
+    w3 = world.client.chain.w3
+    sent = w3.eth.get_transaction_count(world.stranger.address)
+    with pytest.raises(NotAllowed, match="not signed by the reader it names") as refused:
+        world.data.serve(world.stranger, forged)
+    assert refused.value.contract_error == "PersonalDataReadSignatureInvalid"
+    assert w3.eth.get_transaction_count(world.stranger.address) == sent
+    assert world.registry.access_head(world.alice.address) == head
+    assert world.registry.access_log(world.alice.address) == []
+    assert not world.registry.read_nonce_used(world.processor.address, forged.nonce)
+    # the processor's own read with the same nonce still goes through, in its name
+    genuine = world.registry.signed_read(world.processor, world.alice.address, "*", nonce=forged.nonce)
+    assert world.data.serve(world.stranger, genuine).entry.reader == world.processor.address
 
 
 def test_a_gateway_submits_the_readers_signed_read(world):
@@ -261,7 +290,7 @@ def test_list_by_field_is_paged_and_logs_one_transaction_per_page(world):
     assert second.next_offset is None and [i.values["name"] for i in second.items] == ["Person 3", "Person 4"]
     receipt = world.client.chain.w3.eth.get_transaction_receipt(second.tx_hash)
     assert len(receipt["logs"]) == 2  # both reads, one transaction
-    assert world.registry.access_log(subjects[3].address)[-1].fields == "email,name"
+    assert world.data.access_log(subjects[3].address)[-1].fields == "email,name"
 
     refused = world.data.list_by_field(world.stranger, "email")
     assert all(i.values is None for i in refused.items)

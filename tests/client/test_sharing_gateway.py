@@ -9,6 +9,7 @@ import pytest
 
 from conftest import register
 from elicense import crypto, sharing
+from elicense.commitments import Purpose
 from elicense.errors import InvalidInput, NotAllowed
 from elicense.storage import envelope
 from elicense.storage.embedded import EmbeddedStore
@@ -90,6 +91,38 @@ def test_every_refused_read_is_named_and_logged(world, case, message):
     if case == "replay":
         with pytest.raises(NotAllowed, match="used already"):
             again.read(request)
+
+
+def test_a_reader_put_back_on_the_list_needs_a_new_paid_request(world):
+    """The attack (issue 12, 9b) at the gateway: alice pays once, the owner takes her off the allow-list
+    and later puts her back; she asks the gateway for the file on her old grant. Refused until she pays
+    again; bob, who was never taken off, keeps his grant throughout."""
+    owner, (alice, bob, _), contract, store, gateway = world
+    fee = 10**12
+    asset_id = sharing.share(contract, owner, store, DATA, "business-register", keys(alice, bob), fee=fee).asset_id
+    purpose = Purpose.new("creditworthiness check for loan 2026-118")
+    assert contract.request_access(alice, asset_id, purpose).granted
+    assert contract.request_access(bob, asset_id, Purpose.new("audit")).granted
+    assert envelope.open_envelope(gateway.read(sharing.sign_read(contract, alice, asset_id)), alice.key) == DATA
+
+    assert contract.disallow(owner, asset_id, [alice.address]) == [alice.address]
+    assert contract.allow(owner, asset_id, [alice.address]) == [alice.address]
+    assert contract.is_allowed(asset_id, alice.address) and not contract.last_grant(asset_id, alice.address).current
+    with pytest.raises(NotAllowed, match="has no recorded access grant for version 1"):
+        gateway.read(sharing.sign_read(contract, alice, asset_id))
+    unpaid = contract.request_access(alice, asset_id, purpose, value=0)  # asking again without the fee
+    assert (unpaid.granted, unpaid.reason) == (False, "wrong-fee")
+    with pytest.raises(NotAllowed, match="has no recorded access grant for version 1"):
+        gateway.read(sharing.sign_read(contract, alice, asset_id))
+    assert envelope.open_envelope(gateway.read(sharing.sign_read(contract, bob, asset_id)), bob.key) == DATA
+
+    again = contract.request_access(alice, asset_id, purpose)  # a new request, a new fee
+    assert (again.granted, again.grant_number, again.fee) == (True, 3, fee)
+    assert envelope.open_envelope(gateway.read(sharing.sign_read(contract, alice, asset_id)), alice.key) == DATA
+    assert contract.payments_of(owner.address) == 3 * fee
+    assert [(e.reader, e.served) for e in gateway.entries()] == [
+        (alice.address, True), (alice.address, False), (alice.address, False), (bob.address, True),
+        (alice.address, True)]
 
 
 def test_a_new_reader_gets_the_same_data_key_and_a_new_version(world):

@@ -11,7 +11,7 @@ import hashlib
 
 import brownie
 import pytest
-from brownie import DataSharing, TestOnlyReentrantRequester, accounts, web3
+from brownie import DataSharing, TestOnlyReentrantRequester, accounts, chain, web3
 from eth_utils import keccak
 
 from helpers import ZERO32, ZERO_ADDRESS, address_of, assert_event, event, know_errors, org, plain, refused
@@ -34,7 +34,8 @@ DIGEST = hashlib.sha256(CONTENT).digest()
 EPHEMERAL_KEY = b"\x04" + keccak(text="ephemeral x") + keccak(text="ephemeral y")
 ACCESS_INFO = EPHEMERAL_KEY + b"\x01" * 12 + keccak(text="wrapped data key") + b"\x02" * 16
 INLINE_TEXT = b"licence-category codes: A=retail, B=wholesale, C=import"  # public, never personal data
-PURPOSE = keccak(text="purpose: verify business licence for a loan")
+# A purpose goes on chain as keccak256("elicense.purpose.v1" ‖ salt ‖ statement), the salt kept off chain.
+PURPOSE = keccak(b"elicense.purpose.v1" + keccak(text="a 32-byte salt") + b"purpose: verify a business licence")
 FEE = 10**16  # 0.01 ether per access
 REENTERED = b"reentered".ljust(32, b"\0")  # the purpose the test-only attacker sends when it re-enters
 
@@ -415,8 +416,8 @@ def test_owner_allows_accounts(sharing, data_owner, reader, second_reader):
     tx = sharing.allow(1, [reader, second_reader], {"from": data_owner})
 
     assert tx.return_value == 2
-    assert_event(tx, "AccessAllowed", 0, id=1, account=reader)
-    assert_event(tx, "AccessAllowed", 1, id=1, account=second_reader)
+    assert_event(tx, "AccessAllowed", 0, id=1, account=reader, epoch=1)
+    assert_event(tx, "AccessAllowed", 1, id=1, account=second_reader, epoch=1)
     assert sharing.isAllowed(1, reader) and sharing.isAllowed(1, second_reader)
     assert allow_list(sharing, 1) == [reader, second_reader]
     assert asset_of(sharing, 1)["allowed"] == 2
@@ -494,7 +495,7 @@ def test_owner_disallows_and_the_last_account_fills_the_gap(sharing, published, 
     tx = sharing.disallow(published, [a], {"from": data_owner})
 
     assert tx.return_value == 1
-    assert_event(tx, "AccessDisallowed", id=published, account=a)
+    assert_event(tx, "AccessDisallowed", id=published, account=a, endedGrant=0)
     assert not sharing.isAllowed(published, a)
     assert allow_list(sharing, published) == [reader, c, b]
     assert asset_of(sharing, published)["allowed"] == 3
@@ -516,6 +517,7 @@ def test_disallowed_account_can_be_allowed_again(sharing, published, data_owner,
     tx = sharing.allow(published, [reader], {"from": data_owner})
 
     assert tx.return_value == 1
+    assert_event(tx, "AccessAllowed", id=published, account=reader, epoch=2)  # its second admission
     assert allow_list(sharing, published) == [second_reader, reader]
 
 
@@ -607,7 +609,7 @@ def test_allowed_account_is_granted_free_access(sharing, published, reader):
     assert "AccessDenied" not in tx.events and "PaymentCredited" not in tx.events
     stored = asset_of(sharing, published)
     assert (stored["granted"], stored["denied"]) == (1, 0)
-    assert plain(sharing.lastGrant(published, reader)) == (1, tx.timestamp, 1)
+    assert plain(sharing.lastGrant(published, reader)) == (1, tx.timestamp, 1, True)
     assert sharing.hasGrant(published, reader, 1, tx.timestamp)
 
 
@@ -622,7 +624,7 @@ def test_grant_numbers_count_up_and_the_last_grant_follows_the_version(
     tx = sharing.requestAccess(published, PURPOSE, {"from": reader})
 
     assert_event(tx, "AccessGranted", id=published, requester=reader, version=2, fee=0, purpose=PURPOSE, grantNumber=3)
-    assert plain(sharing.lastGrant(published, reader)) == (2, tx.timestamp, 3)
+    assert plain(sharing.lastGrant(published, reader)) == (2, tx.timestamp, 3, True)
     assert plain(sharing.lastGrant(published, second_reader))[::2] == (1, 2)
     assert asset_of(sharing, published)["granted"] == 3
 
@@ -656,7 +658,7 @@ def test_account_not_on_the_list_is_denied_and_the_denial_recorded(sharing, publ
     assert "AccessGranted" not in tx.events
     stored = asset_of(sharing, published)
     assert (stored["granted"], stored["denied"]) == (0, 1)
-    assert plain(sharing.lastGrant(published, stranger)) == (0, 0, 0)
+    assert plain(sharing.lastGrant(published, stranger)) == (0, 0, 0, False)
     assert not sharing.hasGrant(published, stranger, 1, 0)
 
 
@@ -681,7 +683,7 @@ def test_wrong_fee_is_denied_and_refunded(sharing, paid, reader, value):
     assert_event(tx, "AccessDenied", id=paid, requester=reader, reason=WRONG_FEE, purpose=PURPOSE, refund=value)
     assert reader.balance() == before - gas_cost(tx)
     assert sharing.balance() == 0
-    assert plain(sharing.lastGrant(paid, reader)) == (0, 0, 0)
+    assert plain(sharing.lastGrant(paid, reader)) == (0, 0, 0, False)
 
 
 def test_payment_for_a_free_asset_is_denied_and_refunded(sharing, published, reader):
@@ -724,12 +726,71 @@ def test_denial_reasons_are_checked_withdrawn_then_list_then_fee(sharing, paid, 
 
 def test_disallowed_account_is_denied_but_its_grant_stays_recorded(sharing, published, data_owner, reader):
     granted = sharing.requestAccess(published, PURPOSE, {"from": reader})
-    sharing.disallow(published, [reader], {"from": data_owner})
+    disallowed = sharing.disallow(published, [reader], {"from": data_owner})
 
     tx = sharing.requestAccess(published, PURPOSE, {"from": reader})
 
+    assert_event(disallowed, "AccessDisallowed", id=published, account=reader, endedGrant=1)
     assert event(tx, "AccessDenied")["reason"] == NOT_ALLOWED
-    assert plain(sharing.lastGrant(published, reader)) == (1, granted.timestamp, 1)
+    assert plain(sharing.lastGrant(published, reader)) == (1, granted.timestamp, 1, False)
+    assert not sharing.hasGrant(published, reader, 1, 0)
+
+
+def test_re_allowing_does_not_revive_a_paid_grant(sharing, paid, data_owner, reader):
+    """The attack (issue 12, 9b): a reader pays once, is taken off the list, is put back on it, and asks
+    the gateway to serve the file on its old grant, without a new request or fee. Refused: a disallow ends
+    the grant for good; only a new paid request admits the reader again."""
+    granted = sharing.requestAccess(paid, PURPOSE, {"from": reader, "value": FEE})
+    assert sharing.hasGrant(paid, reader, 1, 0)
+    disallowed = sharing.disallow(paid, [reader], {"from": data_owner})
+    allowed = sharing.allow(paid, [reader], {"from": data_owner})
+
+    assert_event(disallowed, "AccessDisallowed", id=paid, account=reader, endedGrant=1)
+    assert_event(allowed, "AccessAllowed", id=paid, account=reader, epoch=2)
+    assert sharing.isAllowed(paid, reader)
+    # the gateway's question, as it asks it (any grant time), and the reader's own view of its grant
+    assert not sharing.hasGrant(paid, reader, 1, 0)
+    assert not sharing.hasGrant(paid, reader, 1, granted.timestamp)
+    assert plain(sharing.lastGrant(paid, reader)) == (1, granted.timestamp, 1, False)
+
+    # a request without the fee stays a denial; the paid one admits it again, as a new grant
+    assert sharing.requestAccess(paid, PURPOSE, {"from": reader}).return_value is False
+    assert not sharing.hasGrant(paid, reader, 1, 0)
+    again = sharing.requestAccess(paid, PURPOSE, {"from": reader, "value": FEE})
+    assert_event(again, "AccessGranted", id=paid, requester=reader, version=1, fee=FEE, purpose=PURPOSE, grantNumber=2)
+    assert sharing.hasGrant(paid, reader, 1, again.timestamp)
+    assert plain(sharing.lastGrant(paid, reader)) == (1, again.timestamp, 2, True)
+    assert sharing.paymentsOf(data_owner) == 2 * FEE  # two grants, two fees
+
+
+def test_a_disallow_ends_the_grant_even_when_undone_in_the_same_block(sharing, paid, data_owner, reader):
+    """The owner's disallow and allow mined together (or in any order of blocks) still end the grant:
+    the grant is bound to an admission, not to a time."""
+    sharing.requestAccess(paid, PURPOSE, {"from": reader, "value": FEE})
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        nonce = web3.eth.get_transaction_count(data_owner.address)
+        contract = web3.eth.contract(address=sharing.address, abi=sharing.abi)
+        owner = data_owner.address
+        sent = [contract.functions.disallow(paid, [reader.address]).transact({"from": owner, "nonce": nonce}),
+                contract.functions.allow(paid, [reader.address]).transact({"from": owner, "nonce": nonce + 1})]
+        chain.mine()
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
+    assert [web3.eth.get_transaction_receipt(h)["status"] for h in sent] == [1, 1]
+    assert sharing.isAllowed(paid, reader) and not sharing.hasGrant(paid, reader, 1, 0)
+
+
+def test_grants_of_other_accounts_survive_a_disallow(sharing, published, data_owner, reader, second_reader):
+    """The allowed path: a disallow ends only the named account's grant; the others keep theirs."""
+    sharing.allow(published, [second_reader], {"from": data_owner})
+    sharing.requestAccess(published, PURPOSE, {"from": reader})
+    kept = sharing.requestAccess(published, PURPOSE, {"from": second_reader})
+
+    sharing.disallow(published, [reader], {"from": data_owner})  # second_reader moves into reader's place
+
+    assert sharing.hasGrant(published, second_reader, 1, kept.timestamp)
+    assert plain(sharing.lastGrant(published, second_reader)) == (1, kept.timestamp, 2, True)
     assert not sharing.hasGrant(published, reader, 1, 0)
 
 
@@ -1032,6 +1093,8 @@ def test_gas_per_operation(sharing, data_owner, reader, second_reader, stranger,
     gas["requestAccess denied, refunded"] = sharing.requestAccess(
         1, PURPOSE, {"from": stranger, "value": FEE}
     ).gas_used
+    gas["disallow 1 account holding a grant"] = sharing.disallow(1, [reader], {"from": data_owner}).gas_used
+    gas["allow 1 account again (second admission)"] = sharing.allow(1, [reader], {"from": data_owner}).gas_used
     gas["withdraw"] = sharing.withdraw(2, {"from": data_owner}).gas_used
     gas["withdrawPayments"] = sharing.withdrawPayments(data_owner, {"from": data_owner}).gas_used
 
@@ -1044,6 +1107,8 @@ def test_gas_per_operation(sharing, data_owner, reader, second_reader, stranger,
     assert gas["requestAccess granted, paid (later)"] < 55_000
     assert gas["requestAccess denied, not allowed"] < 40_000
     assert gas["allow 10 accounts"] < 21_000 + 10 * 50_000  # two new slots per account: entry and list position
+    # the entry's slot keeps its admission count, so a disallow earns no refund for clearing it
+    assert gas["disallow 1 account holding a grant"] < 55_000
 
 
 # ---------------------------------------------------------------- the Python wrapper over the same contract
@@ -1052,6 +1117,8 @@ def test_gas_per_operation(sharing, data_owner, reader, second_reader, stranger,
 def test_python_wrapper_round_trip(sharing, data_owner, reader, stranger):
     """elicense.registries.sharing.DataSharing drives the deployed contract without Brownie."""
     from elicense.chain import Chain, account_from_key
+    from elicense.commitments import Purpose
+    from elicense.errors import InvalidInput
     from elicense.nodes import dev_key
     from elicense.registries.sharing import DataSharing as Wrapped
     from elicense.registries.sharing import content_hash
@@ -1069,8 +1136,12 @@ def test_python_wrapper_round_trip(sharing, data_owner, reader, stranger):
     )
     assert wrapped.allow(owner_key, 1, [reader.address, reader.address]) == [reader.address]
 
-    granted = wrapped.request_access(reader_key, 1, PURPOSE)  # pays the current fee
+    purpose = Purpose.new("verify business licence for a loan")
+    granted = wrapped.request_access(reader_key, 1, purpose)  # pays the current fee; only the commitment on chain
     denied = wrapped.request_access(stranger_key, 1, PURPOSE, value=FEE)
+    assert granted.purpose == purpose.commitment and purpose.opens(granted.purpose)
+    with pytest.raises(InvalidInput):  # a bare statement never goes on chain unsalted
+        wrapped.request_access(reader_key, 1, "verify business licence for a loan")
     assert (granted.granted, granted.version, granted.fee, granted.grant_number) == (True, 1, FEE, 1)
     assert (denied.granted, denied.reason, denied.refund) == (False, "not-allowed", FEE)
     recorded = [(r.requester, r.granted) for r in wrapped.requests(1)]
@@ -1084,9 +1155,13 @@ def test_python_wrapper_round_trip(sharing, data_owner, reader, stranger):
     assert [(e.asset_id, e.version, e.status) for e in wrapped.all_assets()] == [(1, 2, "active")]
     assert wrapped.allow_list(1) == [reader.address] and wrapped.is_allowed(1, reader.address)
     assert wrapped.last_grant(1, reader.address).version == 1 and wrapped.last_grant(1, stranger.address) is None
+    assert wrapped.last_grant(1, reader.address).current
     assert wrapped.has_grant(1, reader.address, 1) and not wrapped.has_grant(1, reader.address, 2)
     assert wrapped.payments_of(data_owner.address) == FEE
     assert wrapped.withdraw_payments(owner_key, stranger.address) == FEE
     assert wrapped.disallow(owner_key, 1, [reader.address, stranger.address]) == [reader.address]
+    assert wrapped.allow(owner_key, 1, [reader.address]) == [reader.address]
+    assert wrapped.last_grant(1, reader.address).current is False  # ended by the disallow, not revived by the allow
+    assert not wrapped.has_grant(1, reader.address, 1)
     wrapped.withdraw(owner_key, 1)
     assert wrapped.asset(1).status == "withdrawn" and wrapped.owner() == data_owner.address

@@ -39,7 +39,7 @@ from helpers import (
 know_errors(PersonalDataRegistry)
 
 # Enums of IPersonalDataRegistry.
-GRANTED, NOT_AUTHORISED, ERASED, EXPIRED, BAD_SIGNATURE = range(5)
+GRANTED, NOT_AUTHORISED, ERASED, EXPIRED = range(4)
 R_NONE, R_PENDING, R_GRANTED, R_DENIED = range(4)
 F_NONE, INTACT, TAMPERED, MISSING, ERASURE_VERIFIED, ERASURE_INCOMPLETE = range(6)
 
@@ -52,10 +52,18 @@ MAX_POINTER, MAX_PAGE = 128, 100
 CID_V1 = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"  # 59 bytes
 CID_V0 = "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG"  # 46 bytes
 CID_V2 = "bafybeihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
-PURPOSE = keccak(text="purpose: employment contract, payroll")
-BANK_PURPOSE = keccak(text="purpose: mortgage application")
-WHAT = b"name,email".ljust(32, b"\0")  # the fields read: names, never values
-EXPORT = b"*".ljust(32, b"\0")  # the whole file (portability export)
+
+
+def commitment(domain, text, salt_label):
+    """keccak256(domain ‖ salt ‖ UTF-8 text): the salted commitment that stands for a purpose statement or
+    a read's field names on chain (docs/personal-data.md), built here from the spec."""
+    return keccak(domain + keccak(text=salt_label) + text.encode())
+
+
+PURPOSE = commitment(b"elicense.purpose.v1", "purpose: employment contract, payroll", "salt 1")
+BANK_PURPOSE = commitment(b"elicense.purpose.v1", "purpose: mortgage application", "salt 2")
+WHAT = commitment(b"elicense.fields.v1", "email,name", "salt 3")  # the fields read: names, salted
+EXPORT = commitment(b"elicense.fields.v1", "*", "salt 4")  # the whole file (portability export)
 EVIDENCE = keccak(text="audit report 2026/7")
 HOUR = 3600
 
@@ -342,6 +350,23 @@ def log_read(registry, submitter, read, expected):
     assert plain(registry.accessHead(read.subject)) == head
     assert record_of(registry, read.subject) == dict(before, accessHead=head, accessCount=before["accessCount"] + 1)
     return tx
+
+
+def forged(registry, submitter, read, signer):
+    """logRead and logReads of a read whose signature is not its reader's revert with
+    PersonalDataReadSignatureInvalid(reader, signer): nothing is logged in anyone's name, no nonce used."""
+    before = record_of(registry, read.subject)
+    with refused("PersonalDataReadSignatureInvalid", read.reader, signer):
+        registry.logRead(*read.args(), {"from": submitter})
+    with refused("PersonalDataReadSignatureInvalid", read.reader, signer):
+        registry.logReads([signed(read)], {"from": submitter})
+    assert record_of(registry, read.subject) == before
+    assert not registry.readNonceUsed(read.reader, read.nonce)
+
+
+def claimed_signer(registry, read):
+    """Whom the signature recovers to over what the read claims (the contract's own digest)."""
+    return recover(registry.readDigest(read.subject, read.what, read.deadline, read.nonce), read.signature)
 
 
 def read_as(registry, reader, subject, expected, submitter=None, **kwargs):
@@ -882,48 +907,55 @@ def test_read_valid_until_its_deadline_second(registry, processor, subject, crea
     assert tx.timestamp == at
 
 
-def test_read_signed_by_someone_else_is_bad_and_consumes_nothing(registry, gateway, processor, stranger, subject,
-                                                                 created):
-    """A forged claim is logged against its submitter and burns no nonce of the claimed reader."""
+def test_stranger_cannot_log_a_read_in_a_processors_name(registry, processor, stranger, subject, created):
+    """The attack (issue 12, 9c): a stranger signs a read with its own key, names the processor as the
+    reader and sends it from its own account. Refused: the log never names a reader who did not sign,
+    and the processor's nonce stays free for its own genuine read."""
     read = Read(registry, processor, subject, signer=stranger)
-    log_read(registry, gateway, read, BAD_SIGNATURE)
+    forged(registry, stranger, read, stranger.address)
 
-    assert not registry.readNonceUsed(processor, read.nonce)
-    assert not registry.readNonceUsed(stranger, read.nonce)
+    assert plain(registry.accessHead(subject)) == ZERO32 and record_of(registry, subject)["accessCount"] == 0
     genuine = Read(registry, processor, subject, nonce=read.nonce)
-    log_read(registry, gateway, genuine, GRANTED)
+    log_read(registry, stranger, genuine, GRANTED)  # anyone may submit a genuine signed read
 
 
-def test_read_signed_for_other_fields_is_bad(registry, processor, subject, created):
+def test_gateway_cannot_log_a_read_in_a_readers_name(registry, gateway, processor, stranger, subject, created):
+    """A submitting gateway is held to the same rule: it cannot pad the log with someone else's reads."""
+    forged(registry, gateway, Read(registry, processor, subject, signer=stranger), stranger.address)
+    forged(registry, gateway, Read(registry, stranger, subject, signer=gateway), address_of(gateway))
+
+
+def test_read_signed_for_other_fields_is_refused(registry, processor, subject, created):
     read = Read(registry, processor, subject, what=WHAT)
     read.what = EXPORT  # the reader signed for name,email, the submitter claims the whole file
-    log_read(registry, processor, read, BAD_SIGNATURE)
+    forged(registry, processor, read, claimed_signer(registry, read))
 
 
-def test_read_signed_for_another_subject_is_bad(registry, controller, processor, subject, other_subject, created):
+def test_read_signed_for_another_subject_is_refused(registry, controller, processor, subject, other_subject, created):
     create(registry, controller, other_subject)
     read = Read(registry, processor, other_subject)
     read.subject = subject
-    log_read(registry, processor, read, BAD_SIGNATURE)
+    forged(registry, processor, read, claimed_signer(registry, read))
 
 
 @pytest.mark.parametrize("where", ["other chain", "other registry"])
-def test_read_signed_for_another_domain_is_bad(registry, org, processor, subject, created, where):
-    dom = other_domain(where, org)
-    log_read(registry, processor, Read(registry, processor, subject, **dom), BAD_SIGNATURE)
+def test_read_signed_for_another_domain_is_refused(registry, org, processor, subject, created, where):
+    read = Read(registry, processor, subject, **other_domain(where, org))
+    forged(registry, processor, read, claimed_signer(registry, read))
 
 
 @pytest.mark.parametrize("signature", [b"", b"\x01" * 64, b"\x00" * 65], ids=["empty", "64 bytes", "zeros"])
-def test_malformed_read_signature_is_bad(registry, processor, subject, created, signature):
+def test_malformed_read_signature_is_refused(registry, processor, subject, created, signature):
     read = Read(registry, processor, subject)
     read.signature = signature
-    log_read(registry, processor, read, BAD_SIGNATURE)
+    forged(registry, processor, read, ZERO_ADDRESS)
 
 
-def test_zero_reader_with_malformed_signature_is_bad(registry, stranger, subject, created):
+def test_zero_reader_with_malformed_signature_is_refused(registry, stranger, subject, created):
+    """tryRecover answers zero for a malformed signature: that never proves a read by address(0)."""
     read = Read(registry, stranger, subject)
     read.reader, read.signature = ZERO_ADDRESS, b""
-    log_read(registry, stranger, read, BAD_SIGNATURE)
+    forged(registry, stranger, read, ZERO_ADDRESS)
 
 
 # ---------------------------------------------------------------- logRead: replay and unknown subjects
@@ -988,8 +1020,7 @@ def test_access_log_is_recomputed_from_the_events(registry, controller, processo
     read_as(registry, requester, subject, GRANTED, submitter=gateway)
     read_as(registry, processor, other_subject, GRANTED)  # another subject's log
     read_as(registry, processor, subject, EXPIRED, deadline=latest_timestamp() - 5)
-    forged = Read(registry, processor, subject, signer=stranger)
-    log_read(registry, stranger, forged, BAD_SIGNATURE)
+    forged(registry, stranger, Read(registry, processor, subject, signer=stranger), stranger.address)  # no entry
     registry.revokeConsent(requester, {"from": subject})
     read_as(registry, requester, subject, NOT_AUTHORISED, submitter=gateway)
     read_as(registry, subject, subject, GRANTED, what=EXPORT)
@@ -1005,9 +1036,9 @@ def test_access_log_is_recomputed_from_the_events(registry, controller, processo
         assert bytes(a["accessHead"]) == head
     results = [log["args"]["result"] for log in logs]
 
-    assert results == [GRANTED, NOT_AUTHORISED, GRANTED, EXPIRED, BAD_SIGNATURE, NOT_AUTHORISED, GRANTED, ERASED]
+    assert results == [GRANTED, NOT_AUTHORISED, GRANTED, EXPIRED, NOT_AUTHORISED, GRANTED, ERASED]
     assert plain(registry.accessHead(subject)) == head
-    assert record_of(registry, subject)["accessCount"] == 8
+    assert record_of(registry, subject)["accessCount"] == 7
     assert record_of(registry, other_subject)["accessCount"] == 1
     assert [log["args"]["submitter"] for log in logs][:3] == [gateway.address, stranger.address, gateway.address]
 
@@ -1027,24 +1058,21 @@ def test_batch_logs_each_read_with_its_outcome(registry, controller, processor, 
     create(registry, controller, other_subject)
     registry.erase(other_subject, {"from": controller})
     carol = create_keyed(registry, controller, loose_key("pd subject carol"))
-    forged = Read(registry, processor, subject, signer=stranger)
     reads = [
         Read(registry, processor, subject),
         Read(registry, stranger, subject),
         Read(registry, controller, other_subject),
         Read(registry, processor, carol.address, deadline=latest_timestamp() - 1),
-        forged,
         Read(registry, carol, carol.address, what=EXPORT),
         Read(registry, stranger, other_subject),
     ]
-    expected = [GRANTED, NOT_AUTHORISED, ERASED, EXPIRED, BAD_SIGNATURE, GRANTED, NOT_AUTHORISED]
+    expected = [GRANTED, NOT_AUTHORISED, ERASED, EXPIRED, GRANTED, NOT_AUTHORISED]
 
     log_reads(registry, gateway, reads, expected)
 
     for read in reads:
-        assert registry.readNonceUsed(address_of(read.reader), read.nonce) == (read is not forged)
-    assert not registry.readNonceUsed(stranger, forged.nonce)
-    assert [record_of(registry, who)["accessCount"] for who in (subject, other_subject, carol.address)] == [3, 2, 2]
+        assert registry.readNonceUsed(address_of(read.reader), read.nonce)
+    assert [record_of(registry, who)["accessCount"] for who in (subject, other_subject, carol.address)] == [2, 2, 2]
 
 
 def test_batch_log_is_recomputed_from_the_node_logs(registry, controller, processor, stranger, gateway, subject,
@@ -1097,12 +1125,11 @@ def test_batch_equals_log_read_one_by_one(registry, controller, processor, stran
             Read(registry, stranger, first),
             Read(registry, processor, second, what=EXPORT, deadline=latest_timestamp() - 1),
             Read(registry, controller, second),
-            Read(registry, processor, first, signer=stranger),
             Read(registry, controller, first, what=EXPORT),
         ]
 
     batched, singles = reads_of(*pair), reads_of(*fresh)
-    expected = [GRANTED, NOT_AUTHORISED, EXPIRED, GRANTED, BAD_SIGNATURE, GRANTED]
+    expected = [GRANTED, NOT_AUTHORISED, EXPIRED, GRANTED, GRANTED]
     assert plain(registry.logReads.call([signed(r) for r in batched], {"from": gateway})) == tuple(expected)
     assert [registry.logRead.call(*signed(r), {"from": gateway}) for r in singles] == expected
 
@@ -1133,18 +1160,30 @@ def test_batch_equals_log_read_one_by_one(registry, controller, processor, stran
         assert record_of(registry, batched_subject)["accessCount"] == record_of(registry, single_subject)["accessCount"]
 
 
-def test_batch_same_nonce_of_different_readers_and_after_a_forgery(registry, controller, processor, stranger, gateway,
-                                                                   subject, created):
-    """Nonces are per reader, and a forged claim consumes none: a genuine read later in the batch may use it."""
-    reads = [
-        Read(registry, processor, subject, nonce=9),
-        Read(registry, controller, subject, nonce=9),
-        Read(registry, controller, subject, nonce=10, signer=stranger),
-        Read(registry, controller, subject, nonce=10),
-    ]
-    log_reads(registry, gateway, reads, [GRANTED, GRANTED, BAD_SIGNATURE, GRANTED])
+def test_batch_same_nonce_of_different_readers(registry, controller, processor, gateway, subject, created):
+    """Nonces are per reader: two readers may use the same number in one batch."""
+    reads = [Read(registry, processor, subject, nonce=9), Read(registry, controller, subject, nonce=9)]
+    log_reads(registry, gateway, reads, [GRANTED, GRANTED])
     assert registry.readNonceUsed(processor, 9) and registry.readNonceUsed(controller, 9)
-    assert registry.readNonceUsed(controller, 10) and not registry.readNonceUsed(stranger, 10)
+
+
+@pytest.mark.parametrize("position", [0, 1, 2], ids=["first", "middle", "last"])
+def test_forged_read_anywhere_reverts_the_whole_batch(registry, controller, processor, stranger, gateway, subject,
+                                                      created, position):
+    """The attack in a batch: a gateway slips one read in a controller's name, signed by a stranger, among
+    genuine ones. The whole batch is refused; nothing is logged or consumed, and the controller's nonce
+    stays free for its own read."""
+    reads = [Read(registry, processor, subject), Read(registry, stranger, subject)]
+    fake = Read(registry, controller, subject, nonce=10, signer=stranger)
+    reads.insert(position, fake)
+    before = record_of(registry, subject)
+
+    with refused("PersonalDataReadSignatureInvalid", controller.address, stranger.address):
+        registry.logReads([signed(r) for r in reads], {"from": gateway})
+
+    assert record_of(registry, subject) == before
+    assert not any(registry.readNonceUsed(address_of(r.reader), r.nonce) for r in reads)
+    log_reads(registry, gateway, [Read(registry, controller, subject, nonce=10)], [GRANTED])
 
 
 def test_batch_of_a_full_page_is_accepted(registry, controller, processor, gateway, subject, created):
@@ -1568,9 +1607,6 @@ def test_gas_per_operation(registry, org, controller, processor, stranger, gatew
     gas["logRead refused: not authorised"] = registry.logRead(
         *Read(registry, stranger, subject).args(), {"from": stranger}
     ).gas_used
-    gas["logRead refused: bad signature"] = registry.logRead(
-        *Read(registry, processor, subject, signer=stranger).args(), {"from": gateway}
-    ).gas_used
     gas["requestConsent"] = registry.requestConsent(
         subject, BANK_PURPOSE, public_key(requester), {"from": requester}
     ).gas_used
@@ -1598,7 +1634,6 @@ def test_gas_per_operation(registry, org, controller, processor, stranger, gatew
     assert gas["create (CIDv1 pointer, 59 bytes)"] < 250_000
     assert gas["logRead granted: random nonce"] < 80_000
     assert gas["logRead granted: next nonce (same nonce word)"] < 60_000
-    assert gas["logRead refused: bad signature"] < 50_000
     assert gas["requestConsent"] < 125_000
     assert gas["grantConsent (re-encrypted file)"] < 120_000
     assert gas["erase"] < 40_000
@@ -1649,7 +1684,9 @@ def test_python_wrapper_round_trip(registry, org, processor, gateway):
     from elicense.chain import Chain, account_from_key
     from elicense.nodes import dev_key
     from elicense.registries.personal import PersonalDataRegistry as Wrapped
-    from elicense.registries.personal import field_code, integrity_hash
+    from elicense.commitments import Purpose, field_commitment, purpose_commitment
+    from elicense.errors import InvalidInput, NotAllowed
+    from elicense.registries.personal import integrity_hash, purpose_code
 
     chain_ = Chain(web3.provider.endpoint_uri)
     org_key, gateway_key, subject_key, requester_key = (account_from_key(dev_key(i)) for i in (0, 5, 6, 7))
@@ -1664,8 +1701,13 @@ def test_python_wrapper_round_trip(registry, org, processor, gateway):
     typed = wrapped.typed_read(subject_key.address, WHAT, 123, 5)
     assert digest_of(typed) == plain(registry.readDigest(subject_key.address, WHAT, 123, 5))
     assert typed == read_message(registry, subject_key.address, WHAT, 123, 5)
-    assert field_code(["name", "email"]) == b"email,name".ljust(32, b"\0")
-    assert field_code(["x" * 40]) == keccak(text="x" * 40)
+    # the salted commitments of src/ are the ones built here from the spec
+    assert field_commitment(["name", "email"], keccak(text="salt 3")) == WHAT
+    assert field_commitment("*", keccak(text="salt 4")) == EXPORT
+    assert purpose_commitment("purpose: mortgage application", keccak(text="salt 2")) == BANK_PURPOSE
+    assert Purpose("purpose: mortgage application", keccak(text="salt 2")).opens(BANK_PURPOSE)
+    with pytest.raises(InvalidInput):  # a bare statement never goes on chain unsalted
+        purpose_code("purpose: mortgage application")
 
     # create, read with tamper check, rectify
     sealed = envelope("wrapper v1")
@@ -1681,6 +1723,12 @@ def test_python_wrapper_round_trip(registry, org, processor, gateway):
 
     entry = wrapped.log_read(gateway_key, wrapped.signed_read(processor_key, subject_key.address, ["name", "email"]))
     assert (entry.result, entry.reader, entry.submitter) == ("granted", processor.address, gateway.address)
+    assert entry.fields == "email,name" and entry.what not in (WHAT, b"email,name".ljust(32, b"\0"))  # fresh salt
+    forged_read = dataclasses.replace(wrapped.signed_read(processor_key, subject_key.address, "*"),
+                                      reader=requester_key.address)
+    with pytest.raises(NotAllowed) as refusal:
+        wrapped.log_read(gateway_key, forged_read)
+    assert refusal.value.contract_error == "PersonalDataReadSignatureInvalid"
     changed = wrapped.rectify(subject_key, subject_key.address, CID_V2, integrity_hash(envelope("wrapper v2")))
     assert (changed.kind, changed.version, changed.previous_hash) == ("updated", 2, integrity_hash(sealed))
 
@@ -1756,7 +1804,10 @@ def test_python_wrapper_logs_reads_in_one_transaction(registry, org, processor, 
          web3.eth.get_transaction_receipt(entries[0].tx_hash)["gasUsed"])
     }
     assert entries[-1].access_head == wrapped.access_head(subject_)
-    assert wrapped.access_log(subject_) == [dataclasses.replace(e, gas_used=0) for e in entries]
+    assert wrapped.access_log(subject_) == [dataclasses.replace(e, gas_used=0, names=None) for e in entries]
+    assert [e.fields for e in wrapped.access_log(subject_)] == ["0x" + r.what.hex() for r in reads]  # salted on chain
+    openings = {r.what: r.fields for r in reads}
+    assert wrapped.access_log(subject_, openings=openings) == [dataclasses.replace(e, gas_used=0) for e in entries]
     assert wrapped.verify_access_log(subject_)
 
     sent = web3.eth.get_transaction_count(gateway.address)

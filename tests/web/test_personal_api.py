@@ -10,6 +10,7 @@ from conftest import error_of, register
 from eth_account.messages import encode_typed_data
 
 from elicense import personal
+from elicense.commitments import field_commitment, purpose_commitment
 from elicense.crypto import new_account, public_key
 from elicense.personal import PersonalData
 from elicense.storage import envelope
@@ -72,12 +73,16 @@ def test_the_gateway_logs_then_serves_and_refusals_are_logged(api, world):
         (alice.address, "granted", "email,name"), (bank.address, "not-authorised", "*")]
     assert all(e["time"] > 0 for e in log["items"])
 
-    # a forged signature is logged as bad-signature; a replay is refused outright
+    # the attack (issue 12, 9c) as raw HTTP: the bank signs a read but names Alice as the reader. Refused
+    # and nothing is logged in Alice's name (the log would otherwise say she read what she never asked)
     prepared = api.ok(api.get(f"/api/personal/{registry.address}/read-request", subject=alice.address))
     body = {"reader": alice.address, "what": prepared["what"], "deadline": prepared["deadline"],
             "nonce": prepared["nonce"], "signature": sign_typed(bank, prepared["typed"])}
-    assert "is not who signed" in error_of(api.post(f"/api/personal/{registry.address}/subjects/{alice.address}/read",
-                                                    body), 403)
+    assert "not signed by the reader it names" in error_of(
+        api.post(f"/api/personal/{registry.address}/subjects/{alice.address}/read", body), 403)
+    assert len(api.ok(api.get(f"/api/personal/{registry.address}/subjects/{alice.address}/log"))["items"]) == 2
+    # the field names are a salted commitment: the chain cannot tell which fields were read
+    assert prepared["what"] == "0x" + field_commitment("*", prepared["salt"]).hex() and prepared["fields"] == "*"
     body["signature"] = sign_typed(alice, prepared["typed"])
     api.ok(api.post(f"/api/personal/{registry.address}/subjects/{alice.address}/read", body))
     assert "replay" in error_of(api.post(f"/api/personal/{registry.address}/subjects/{alice.address}/read", body),
@@ -93,7 +98,8 @@ def test_consent_granted_from_the_page_flow(api, world, storage):
                                            "purpose": "mortgage application", "public_key": "0x" + public_key(bank).hex()})
     pending = api.ok(api.get(f"{base}/subjects/{alice.address}/requests", pending="true"))["items"]
     assert [r["requester"] for r in pending] == [bank.address] and pending[0]["public_key"]
-    assert pending[0]["purpose_text"] == "mortgage application"  # the statement, checked against its hash
+    assert pending[0]["purpose_text"] == "mortgage application"  # the statement, checked against its commitment
+    assert purpose_commitment(pending[0]["purpose_text"], pending[0]["purpose_salt"]).hex() == pending[0]["purpose"][2:]
     request_id = pending[0]["request_id"]
 
     # the page: fetch its own file through the gateway, wrap the data key to the requester, upload
@@ -147,6 +153,8 @@ def test_a_shared_asset_is_requested_and_read_with_prepared_signatures(api, clie
     base = f"/api/sharing/{contract.address}/assets/{published.asset_id}"
     prepared, receipt = api.perform(reader, base + "/access", {"reader": reader.address, "purpose": "valuation"})
     assert int(prepared["sign"]["tx"]["value"]) == 10**12 and contract.has_grant(published.asset_id, reader.address, 1)
+    granted = contract.requests(published.asset_id)[-1]  # only the purpose's salted commitment is on chain
+    assert granted.purpose == purpose_commitment("valuation", prepared["purpose_salt"])
     request = api.ok(api.get(base + "/read-request"))
     message = dict(request["typed"]["message"], nonce=bytes.fromhex(request["typed"]["message"]["nonce"][2:]))
     signature = reader.sign_message(encode_typed_data(full_message={**request["typed"], "message": message})).signature

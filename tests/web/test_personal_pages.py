@@ -17,6 +17,7 @@ import shutil
 
 import pytest
 from conftest import PROJECT, register
+from eth_account.messages import encode_typed_data
 from playwright.sync_api import expect
 
 from elicense import personal, sharing
@@ -44,7 +45,8 @@ def row(page, testid: str, **attrs):
 @pytest.fixture
 def subject_world(client, storage, server, api):
     """A registry offered by the server, Alice's record in it, two pending consent requests (made through
-    the API, so the server knows their purpose statements) and a stranger's refused read in the log."""
+    the API, so the server knows their purpose statements and salts) and a stranger's refused read through
+    the server's gateway (so the server can open the salted commitment to the fields it asked for)."""
     controller, alice = register(client, "issuer"), register(client, "holder")
     bank, insurer, stranger = register(client, "inspector"), register(client, "inspector"), register(client, "holder")
     registry = personal.deploy(client.chain, controller)
@@ -55,8 +57,14 @@ def subject_world(client, storage, server, api):
     for requester, purpose in ((bank, "mortgage application"), (insurer, "insurance quote")):
         api.perform(requester, base + "/requests", {"requester": requester.address, "subject": alice.address,
                                                     "purpose": purpose, "public_key": "0x" + public_key(requester).hex()})
-    with pytest.raises(ReadRefused):
-        data.read(stranger, alice.address, "email")
+    prepared = api.ok(api.get(f"{base}/read-request", subject=alice.address, fields="email"))
+    typed = prepared["typed"]
+    message = dict(typed["message"], nonce=int(typed["message"]["nonce"]), what=bytes.fromhex(prepared["what"][2:]))
+    signature = stranger.sign_message(encode_typed_data(full_message={**typed, "message": message})).signature
+    refused = api.post(f"{base}/subjects/{alice.address}/read", {
+        "reader": stranger.address, "what": prepared["what"], "deadline": prepared["deadline"],
+        "nonce": prepared["nonce"], "signature": "0x" + bytes(signature).hex()})
+    assert refused.status_code == 403
     yield controller, alice, bank, insurer, stranger, registry, data
     server.app.state.personal.remove(registry.address)
 

@@ -16,3 +16,4 @@ export { decodeQr, encodeQr, isCompactQr, qrDataUrl, qrToCanvas, qrVersion, scan
 export { api, apiBytes, perform, signAndSubmit, signPending, signTyped } from "./api.js";
 export { cborCanonical } from "./cbor.js";
 export { ENVELOPE_VERSION, addReader, envelopeReaders, openEnvelope } from "./envelope.js";
+export { fieldCommitment, fieldsText, opensPurpose, purposeCommitment } from "./commitments.js";

@@ -18,6 +18,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
 from ..chain import TxResult
+from ..commitments import Purpose, field_commitment, fields_text, new_salt
 from ..errors import InvalidInput
 from ._base import Wrapper, typed_digest
 
@@ -34,7 +35,7 @@ READ_FIELDS = [
 ]
 
 # The contract's enums, by value.
-READ_RESULTS = ["granted", "not-authorised", "erased", "expired", "bad-signature"]
+READ_RESULTS = ["granted", "not-authorised", "erased", "expired"]
 REQUEST_STATUS = ["none", "pending", "granted", "denied"]
 AUDIT_FINDINGS = ["none", "intact", "tampered", "missing", "erasure-verified", "erasure-incomplete"]
 
@@ -54,32 +55,16 @@ def integrity_hash(envelope: bytes) -> bytes:
     return hashlib.sha256(bytes(envelope)).digest()
 
 
-def field_code(fields: str | list[str] | tuple[str, ...]) -> bytes:
-    """The ``what`` of a read: the field names (never values), sorted and comma-joined, as left-aligned
-    ASCII when they fit in 32 bytes, else keccak256 of that text. ``"*"`` is the whole file."""
-    names = [fields] if isinstance(fields, str) else sorted(str(f) for f in fields)
-    text = ",".join(names)
-    if not text or not text.isascii() or not text.isprintable():
-        raise InvalidInput(f"malformed field list {fields!r}: printable ASCII field names")
-    raw = text.encode()
-    return raw.ljust(32, b"\0") if len(raw) <= 32 else keccak(raw)
-
-
-def field_text(code: bytes) -> str:
-    """A ``what`` as the text it encodes, or as hex when it is a hashed field list."""
-    raw = bytes(code).rstrip(b"\0")
-    if raw and raw.isascii() and raw.decode().isprintable():
-        return raw.decode()
-    return _hex(code)
-
-
-def purpose_code(purpose: str | bytes) -> bytes:
-    """A purpose as bytes32: 32 bytes as given, or keccak256 of a purpose statement."""
+def purpose_code(purpose: str | bytes | Purpose) -> bytes:
+    """A purpose as bytes32: a non-zero 32-byte code or commitment as given, or the salted commitment of a
+    :class:`~elicense.commitments.Purpose`. A bare statement is refused: its unsalted hash is guessable."""
+    if isinstance(purpose, Purpose):
+        return purpose.commitment
     if isinstance(purpose, (bytes, bytearray)) and len(purpose) == 32 and any(purpose):
         return bytes(purpose)
-    if isinstance(purpose, str) and purpose.strip():
-        return keccak(text=purpose)
-    raise InvalidInput("a purpose is a non-empty statement or a non-zero 32-byte code")
+    if isinstance(purpose, str):
+        raise InvalidInput("a purpose statement goes on chain only as a salted commitment (Purpose.new(text))")
+    raise InvalidInput("a purpose is a salted statement or a non-zero 32-byte code")
 
 
 def access_entry(reader: str, submitter: str, what: bytes, result: int, block_number: int) -> bytes:
@@ -136,7 +121,8 @@ class RecordChange:
 
 @dataclass(frozen=True)
 class SignedRead:
-    """A reader's signed read, ready for :meth:`PersonalDataRegistry.log_read` (by the reader or a gateway)."""
+    """A reader's signed read, ready for :meth:`PersonalDataRegistry.log_read` (by the reader or a gateway).
+    ``what`` is the salted commitment to the field names; ``fields`` and ``salt`` open it (off chain only)."""
 
     subject: str
     reader: str
@@ -144,6 +130,14 @@ class SignedRead:
     deadline: int
     nonce: int
     signature: bytes
+    fields: str | None = None
+    salt: bytes | None = None
+
+    def opened(self) -> str | None:
+        """The field names, when ``fields`` and ``salt`` open ``what``."""
+        if self.fields is None or self.salt is None:
+            return None
+        return self.fields if field_commitment(self.fields, self.salt) == bytes(self.what) else None
 
 
 @dataclass(frozen=True)
@@ -159,10 +153,12 @@ class ReadEntry:
     tx_hash: str
     block_number: int
     gas_used: int = 0
+    names: str | None = None  # the field names, when this side holds the commitment's opening
 
     @property
     def fields(self) -> str:
-        return field_text(self.what)
+        """The field names read if known here, else the commitment the chain holds."""
+        return self.names if self.names is not None else _hex(self.what)
 
 
 @dataclass(frozen=True)
@@ -178,6 +174,7 @@ class ConsentRequest:
     tx_hash: str | None = None  # set when the request was just made here
     block_number: int = 0
     gas_used: int = 0
+    opening: Purpose | None = None  # the purpose's statement and salt, when the request was just made here
 
 
 @dataclass(frozen=True)
@@ -279,14 +276,21 @@ class PersonalDataRegistry(Wrapper):
         return bytes(subject.sign_message(encode_typed_data(full_message=typed)).signature)
 
     def signed_read(self, reader, subject: str, fields: str | list[str] | bytes, *, ttl: int = 600,
-                    nonce: int | None = None) -> SignedRead:
-        """A read signed by ``reader`` (a local account): valid ``ttl`` seconds, with a random nonce."""
-        what = bytes(fields) if isinstance(fields, (bytes, bytearray)) else field_code(fields)
+                    nonce: int | None = None, salt: bytes | None = None) -> SignedRead:
+        """A read signed by ``reader`` (a local account): valid ``ttl`` seconds, with a random nonce. The
+        field names are committed under a fresh salt (or ``what`` given as 32 bytes is signed as is)."""
+        if isinstance(fields, (bytes, bytearray)):
+            what, names = bytes(fields), None
+        else:
+            salt = new_salt() if salt is None else salt
+            names = fields_text(fields)
+            what = field_commitment(names, salt)
         deadline = self.chain.timestamp() + ttl
         nonce = secrets.randbits(256) if nonce is None else nonce
         typed = self.typed_read(subject, what, deadline, nonce)
         signature = bytes(reader.sign_message(encode_typed_data(full_message=typed)).signature)
-        return SignedRead(subject, reader.address, what, deadline, nonce, signature)
+        return SignedRead(subject, reader.address, what, deadline, nonce, signature, names,
+                          salt if names is not None else None)
 
     # the record ---------------------------------------------------------------------------
     def create(self, account, subject: str, pointer: str, integrity_hash_: bytes, purpose: bytes, deadline: int,
@@ -341,11 +345,12 @@ class PersonalDataRegistry(Wrapper):
     # the access log -------------------------------------------------------------------------
     def log_read(self, account, read: SignedRead) -> ReadEntry:
         """Records a read (``account`` is the reader or a gateway). A refusal is an outcome, not an
-        error; only an unknown subject or a replayed signature raises."""
+        error; an unknown subject, a replayed signature or one that is not the reader's raises."""
         fn = self.contract.functions.logRead(read.subject, read.reader, read.what, read.deadline, read.nonce,
                                              read.signature)
         tx = self.chain.send(fn, account)
-        return self._entry(self.events(tx, "ReadLogged")[0], tx.gas_used)
+        entry = self._entry(self.events(tx, "ReadLogged")[0], tx.gas_used)
+        return dataclasses.replace(entry, names=read.opened())
 
     def log_reads(self, account, reads: list[SignedRead]) -> list[ReadEntry]:
         """Records 1 to ``PAGE`` reads in one transaction (logReads), exactly as ``log_read`` one by one:
@@ -359,7 +364,8 @@ class PersonalDataRegistry(Wrapper):
             (r.subject, r.reader, bytes(r.what), r.deadline, r.nonce, bytes(r.signature)) for r in reads
         ])
         tx = self.chain.send(fn, account)
-        return [self._entry(event, tx.gas_used) for event in self.events(tx, "ReadLogged")]
+        return [dataclasses.replace(self._entry(event, tx.gas_used), names=read.opened())
+                for event, read in zip(self.events(tx, "ReadLogged"), reads, strict=True)]
 
     @staticmethod
     def _entry(event, gas_used: int = 0) -> ReadEntry:
@@ -367,11 +373,16 @@ class PersonalDataRegistry(Wrapper):
         return ReadEntry(a["subject"], a["reader"], a["submitter"], bytes(a["what"]), READ_RESULTS[a["result"]],
                          _hex(a["accessHead"]), _hex(event["transactionHash"]), event["blockNumber"], gas_used)
 
-    def access_log(self, subject: str, from_block: int = 0) -> list[ReadEntry]:
-        """Every recorded read of the subject's data, granted or not, in chain order."""
+    def access_log(self, subject: str, from_block: int = 0, openings: dict[bytes, str] | None = None
+                   ) -> list[ReadEntry]:
+        """Every recorded read of the subject's data, granted or not, in chain order. ``openings`` maps a
+        ``what`` commitment to the field names it hides, for the commitments this side can open."""
         logs = self.contract.events.ReadLogged().get_logs(from_block=from_block, argument_filters={"subject": subject})
         logs.sort(key=lambda e: (e["blockNumber"], e["logIndex"]))
-        return [self._entry(e) for e in logs]
+        entries = [self._entry(e) for e in logs]
+        if openings:
+            entries = [dataclasses.replace(e, names=openings.get(e.what)) for e in entries]
+        return entries
 
     def verify_access_log(self, subject: str) -> bool:
         """Recomputes the hash chain from every ReadLogged event (from block 0) and compares it with

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from eth_utils import keccak
 
 from ..chain import TxResult
+from ..commitments import Purpose
 from ..errors import InvalidInput
 from ._base import Wrapper
 
@@ -63,11 +64,13 @@ class DirectoryEntry:
 
 @dataclass(frozen=True)
 class Grant:
-    """An account's latest grant on an asset: the version granted, when, and the grant's number."""
+    """An account's latest grant on an asset: the version granted, when, the grant's number, and whether it
+    is current (paid since the account was last put on the allow-list, and it is still on it)."""
 
     version: int
     granted_at: int
     number: int
+    current: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,9 +171,15 @@ class DataSharing(Wrapper):
         return [e["args"]["account"] for e in self.events(tx, "AccessDisallowed")]
 
     # access ---------------------------------------------------------------------------
-    def request_access(self, account, asset_id: int, purpose: bytes, value: int | None = None) -> AccessOutcome:
-        """Requests access, paying the asset's current fee unless ``value`` says otherwise. A denial is
+    def request_access(self, account, asset_id: int, purpose: bytes | Purpose, value: int | None = None
+                       ) -> AccessOutcome:
+        """Requests access, paying the asset's current fee unless ``value`` says otherwise. ``purpose`` is a
+        public 32-byte code or a :class:`Purpose` (only its salted commitment goes on chain). A denial is
         an outcome, not an error (the contract records it); only an unknown asset raises."""
+        if isinstance(purpose, Purpose):
+            purpose = purpose.commitment
+        elif not isinstance(purpose, (bytes, bytearray)) or len(purpose) != 32:
+            raise InvalidInput("a purpose is a Purpose (statement and salt) or a 32-byte code")
         if value is None:
             value = self.chain.call(self.contract.functions.asset(asset_id))[2]
         tx = self.chain.send(self.contract.functions.requestAccess(asset_id, bytes(purpose)), account, value=value)
@@ -243,11 +252,12 @@ class DataSharing(Wrapper):
         return accounts
 
     def last_grant(self, asset_id: int, address: str) -> Grant | None:
-        version, granted_at, number = self.chain.call(self.contract.functions.lastGrant(asset_id, address))
-        return Grant(version, granted_at, number) if number else None
+        version, granted_at, number, current = self.chain.call(self.contract.functions.lastGrant(asset_id, address))
+        return Grant(version, granted_at, number, current) if number else None
 
     def has_grant(self, asset_id: int, address: str, version: int, not_before: int = 0) -> bool:
-        """The gateway's question: granted this version at or after ``not_before``, still allowed, asset active."""
+        """The gateway's question: granted this version at or after ``not_before`` and since the account was
+        last allowed (a disallow ends a grant), still allowed, asset active."""
         return self.chain.call(self.contract.functions.hasGrant(asset_id, address, version, not_before))
 
     def payments_of(self, address: str) -> int:

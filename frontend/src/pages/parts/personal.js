@@ -13,7 +13,7 @@ import {
 } from "../common.js";
 
 const EXPORT_FORMAT = "elicense-personal-data-export/1";
-const OUTCOMES = ["granted", "not-authorised", "erased", "expired", "bad-signature"];
+const OUTCOMES = ["granted", "not-authorised", "erased", "expired"];
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
@@ -185,6 +185,10 @@ export function personalSection(root, { getConfig, currentWallet }) {
     busy?.update("Asking for a read request to sign…");
     const params = new URLSearchParams({ subject: wallet.address, fields: "*" });
     const prepared = await el.api(`/api/personal/${registry}/read-request?${params}`);
+    // the reader signs only a commitment to the fields it asked for (salted: the chain cannot tell which)
+    if (el.fieldCommitment("*", prepared.salt) !== prepared.typed.message.what) {
+      throw new Error("the gateway's read request does not commit to the fields asked for; nothing was signed");
+    }
     const signature = await el.signTyped(wallet, prepared.typed);
     busy?.update("The gateway logs your read on chain and fetches the file…");
     const served = await el.api(`/api/personal/${registry}/subjects/${wallet.address}/read`, {
@@ -292,8 +296,21 @@ export function personalSection(root, { getConfig, currentWallet }) {
     );
   }
 
+  // The chain holds only a salted commitment: the statement is shown only when it opens it (a server
+  // cannot put words in a requester's mouth).
+  function statedPurpose(request) {
+    const { purpose, purpose_text: text, purpose_salt: salt } = request;
+    return text && salt && el.opensPurpose(purpose, text, salt) ? text : null;
+  }
+
+  // The chain holds a salted commitment to the fields read; the server names them only for reads it prepared.
+  function fieldsOf(fields) {
+    if (fields === "*") return "all fields (*)";
+    return /^0x[0-9a-fA-F]{64}$/.test(fields) ? ["not disclosed ", hashCode(fields)] : fields;
+  }
+
   function purposeOf(request) {
-    return request.purpose_text ? request.purpose_text : hashCode(request.purpose);
+    return statedPurpose(request) ?? hashCode(request.purpose);
   }
 
   function requestRow(state, request, withActions) {
@@ -326,7 +343,8 @@ export function personalSection(root, { getConfig, currentWallet }) {
     const who = request.requester;
     const yes = await confirmDialog(
       "Grant this request?",
-      `${who} will be able to read all your data in this registry, for the purpose “${request.purpose_text ?? request.purpose}”, ` +
+      `${who} will be able to read all your data in this registry, ` +
+        `for the purpose “${statedPurpose(request) ?? request.purpose}”, ` +
         "until you revoke the consent. Your data key is wrapped to its key here, in this page.",
       "Grant",
     );
@@ -428,7 +446,7 @@ export function personalSection(root, { getConfig, currentWallet }) {
             : h("div", { class: "hint" }, "submitted by ", h("code", { title: e.submitter }, shortHex(e.submitter, 10))),
         ),
         cell("When", localTime(e.time, { "data-testid": "access-time" })),
-        cell("What", h("span", { "data-testid": "access-fields" }, e.fields === "*" ? "all fields (*)" : e.fields)),
+        cell("What", h("span", { "data-testid": "access-fields" }, fieldsOf(e.fields))),
         cell(
           "Outcome",
           h("span", { class: `badge ${failed ? "badge-revoked" : "badge-active"}`, "data-testid": "access-outcome" }, OUTCOMES.includes(e.result) ? e.result : String(e.result)),
