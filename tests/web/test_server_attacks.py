@@ -309,3 +309,29 @@ def test_purposes_only_for_the_parties_and_erased_with_the_record(api, client, s
     assert text not in server.app.state.purposes.path.read_text(encoding="utf-8")
     assert oct(server.app.state.purposes.path.stat().st_mode & 0o777) == "0o600"
     assert purposes_seen_by(api, registry, alice.address, alice) == {}
+
+
+def test_the_new_routes_answer_bad_input_with_a_sentence(api, client, victim):
+    controller, alice, bank, registry, data = victim
+    base = f"/api/personal/{registry.address}/subjects/{alice.address}"
+    assert "integrity hash" in error_of(api.get(base + "/store-request", integrity_hash="xyz"), 400)
+    assert "address" in error_of(api.get(base + "/purposes-request", viewer="0x12"), 400)
+    assert "no personal-data record" in error_of(
+        api.get(f"/api/personal/{registry.address}/subjects/{new_account().address}/readers"), 404)
+    assert "not an elicense envelope" in error_of(api.post(base + "/reseal", {"envelope": "0x00ff", "signature": "0x00"}),
+                                                  400)
+    readers = {r["address"]: bytes.fromhex(r["public_key"][2:]) for r in api.ok(api.get(base + "/readers"))["readers"]}
+    assert set(readers) == {alice.address, controller.address}
+    document = json.dumps(ALICE).encode()
+    for sealed, sentence in ((envelope.seal(document, {alice.address: readers[alice.address]}),
+                              f"not sealed for {controller.address}"),
+                             (envelope.seal(document, {**readers, bank.address: public_key(bank)}),
+                              f"sealed for {bank.address}, who may not read it")):
+        body = {"envelope": "0x" + sealed.hex(), "signature": store_signature(api, registry, alice, sealed)}
+        assert sentence in error_of(api.post(base + "/reseal", body), 400)
+    good = envelope.seal(document, readers)
+    assert "not signed by" in error_of(api.post(base + "/reseal", {"envelope": "0x" + good.hex(),
+                                                                   "signature": "0x" + "11" * 65}), 403)
+    stale = {"viewer": alice.address, "deadline": 1, "signature": "0x00"}
+    assert "expired" in error_of(api.post(base + "/purposes", stale), 403)
+    assert error_of(api.post(base + "/purposes", {"viewer": alice.address}), 422)
