@@ -18,6 +18,10 @@ in the embedded store or an IPFS node. This module joins the two sides so that n
   (re-keyed, so a revoked reader's copy of the data key opens nothing new);
 - audit: what a supervisor can check without any data key, recorded on chain.
 
+Every file stored for a subject is claimed in the store's ownership index (storage/owners.py) the
+moment it is stored, drafts and uploads included: a record is served, cleaned up and erased by what it
+stored, never by what a look-alike registry names, and the audit checks the store's own inventory.
+
 Readers' public keys come from, in order: keys passed in, local accounts used here, the identity
 registry, and the keys requesters put in their consent requests.
 """

@@ -3,8 +3,13 @@
 The server is the controller's gateway: it submits each reader's signed read to ``logRead`` (paying
 the gas with its service account, the reader's signature making the entry theirs) and hands over the
 sealed file only when the chain granted it. Everything else follows the API's rule: the subject's
-transactions (grant, deny, revoke) are prepared here and signed by the subject's own key in the page;
-the data key never reaches the server (the page wraps it to the requester itself).
+transactions (grant, deny, revoke, reseal) are prepared here and signed by the subject's own key in
+the page; the data key never reaches the server (the page wraps it to the requester, or reseals).
+
+Trust (docs/security.md): only the registries the operator configured are served; a file is served
+only under the record that stored it (storage/owners.py); a file is stored for a subject only with
+their signature over its hash; what can be refused off chain costs no gas, and the rest is budgeted;
+purpose statements are shown only to the parties to a request and forgotten with the record.
 """
 
 from __future__ import annotations

@@ -170,3 +170,48 @@ def test_erasure_on_ipfs_unpins_and_collects_every_file(client, js_ipfs, tmp_pat
             with pytest.raises(ipfshttpclient.exceptions.ErrorResponse):
                 raw.cat(cid, offline=True, opts={"timeout": "1s"}, timeout=10)
         raw.close()
+
+
+def test_the_cli_erase_and_collect_leave_no_copy_and_the_audit_agrees(node, tmp_path_factory, tmp_path):
+    """The issue's audit as it was run: `personal draft` abandoned, a second draft created, a grant upload
+    never signed, then `personal erase`, `collect` and `audit`, each a separate process on one store."""
+    from test_cli import CLI_AUTHORITIES, Cli
+
+    from elicense.chain import account_from_key
+    from elicense.nodes import dev_key
+
+    cli = Cli(node.url, tmp_path_factory.mktemp("attacks-cli"))
+    cli.json("deploy", *[x for i in CLI_AUTHORITIES for x in ("--authority", account_from_key(dev_key(i)).address)],
+             dev=CLI_AUTHORITIES[0])
+    people = {n: cli.person(n, r) for n, r in (("controller", "issuer"), ("alice", "holder"), ("bank", "inspector"),
+                                               ("supervisor", "inspector"))}
+    registry = cli.json("personal", "deploy", account="controller")["registry"]
+    storage = cli.root / "storage"
+    alice = people["alice"].address
+
+    def run(*args, account):
+        return cli.json("personal", "--registry", registry, "--storage", str(storage), *args, account=account)
+
+    fields = ("-f", "name=Alice Example", "-f", "national_id=39001010000")
+    run("draft", alice, *fields, "--purpose", "citizen registry", "--out", tmp_path / "abandoned.json",
+        account="controller")
+    run("draft", alice, *fields, "--purpose", "citizen registry", "--out", tmp_path / "request.json",
+        account="controller")
+    run("consent", tmp_path / "request.json", "--out", tmp_path / "signed.json", "--yes", account="alice")
+    run("create", tmp_path / "signed.json", account="controller")
+    asked = run("request", alice, "--purpose", "mortgage application", account="bank")
+    # the server's grant route stores her upload before she signs; she never does
+    store = EmbeddedStore(storage)
+    data = PersonalData(personal.PersonalDataRegistry(cli.client().chain, registry), store)
+    current = data.registry.record(alice).pointer
+    data.store_file(alice, envelope.add_reader(store.get(current), people["alice"], people["bank"].address,
+                                               public_key(people["bank"])))
+    assert len(opens(store, people["alice"])) == 3 and asked["status"] == "pending"
+
+    run("grant-role", "supervisor", people["supervisor"].address, account="controller")
+    erased = run("erase", alice, account="controller")
+    assert erased["still_stored"] == [] and len(erased["removed"]) == 3
+    assert run("collect", alice, account="controller") == {"removed": [], "still_stored": []}
+    for who in ("alice", "bank", "controller"):
+        assert opens(store, people[who]) == []
+    assert run("audit", alice, account="supervisor")["finding"] == "erasure-verified"

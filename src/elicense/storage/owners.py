@@ -70,6 +70,8 @@ class Ownership:
             self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
             if fresh:
                 os.chmod(self.path, 0o600)
+            self._db.execute("PRAGMA journal_mode=WAL")  # one fsync per commit batch, readers never blocked
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
         return self._db
 
