@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 from conftest import SERVICE, error_of, register
@@ -261,7 +262,7 @@ def test_garbage_reads_cost_the_service_account_nothing(api, client, victim):
 def test_a_genuine_readers_refusals_are_logged_within_a_budget(api, client, server, victim):
     controller, alice, bank, registry, data = victim
     budget = server.app.state.read_budget
-    saved = budget.refusals_per_reader
+    saved = budget.refusals_per_reader, budget.refusals_per_client
     budget.refusals_per_reader = 2
     try:
         for _ in range(2):  # a registered bank with no consent: refused, and in the log (it signed)
@@ -273,8 +274,18 @@ def test_a_genuine_readers_refusals_are_logged_within_a_budget(api, client, serv
         assert f"{bank.address} has had 2 refused reads logged at this server's expense" in message
         assert service_state(client) == before
         api.ok(gateway_read(api, registry, alice, alice.address))  # others are not held up
+
+        # fresh registered keys from the same client: the client's own budget ends it
+        used = len(budget._recent(("client", "127.0.0.1", True), time.monotonic()))
+        budget.refusals_per_client = used + 1
+        first, second = register(client, "inspector"), register(client, "inspector")
+        assert "neither the subject" in error_of(gateway_read(api, registry, first, alice.address), 403)
+        before = service_state(client)
+        message = error_of(gateway_read(api, registry, second, alice.address), 429)
+        assert "client 127.0.0.1 has had" in message and "refused reads" in message
+        assert service_state(client) == before
     finally:
-        budget.refusals_per_reader = saved
+        budget.refusals_per_reader, budget.refusals_per_client = saved
 
 
 # ---------------------------------------------------------------------- purpose statements

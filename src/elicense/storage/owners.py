@@ -43,6 +43,11 @@ class Owner:
     def asset(cls, chain_id: int, contract: str, asset_id: int) -> "Owner":
         return cls(int(chain_id), to_checksum_address(contract), f"asset:{int(asset_id)}")
 
+    @classmethod
+    def attachment(cls) -> "Owner":
+        """A licence attachment (attachments.py): the holder's, not a personal-data record's."""
+        return cls(0, "0x" + "00" * 20, "licence-attachment")
+
     def __str__(self) -> str:
         return f"{self.key} of {self.contract} on chain {self.chain_id}"
 
