@@ -433,13 +433,17 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
     @app.post("/api/sharing/{contract}/assets/{asset_id}/access",
               summary="Prepares requestAccess (with the asset's fee) for the reader's signature")
     def sharing_access(contract: str, asset_id: Annotated[int, FPath(ge=0, lt=2**64)], body: AccessIn):
-        from eth_utils import keccak
+        import secrets
 
         sharing = gateway(contract).sharing
         if sharing.asset(asset_id) is None:
             raise NotFound(f"there is no shared data asset {asset_id}")
         reader = ExternalSigner(types.address(body.reader, "reader address"))
-        return prepare(lambda: sharing.request_access(reader, asset_id, keccak(text=body.purpose)), "requestAccess")
+        # salted, so guessing the statement confirms nothing; the salt goes back to the reader alone
+        salt = secrets.token_bytes(32)
+        commitment = personal_routes.purpose_commitment(body.purpose, salt)
+        return prepare(lambda: sharing.request_access(reader, asset_id, commitment), "requestAccess",
+                       purpose="0x" + commitment.hex(), purpose_salt="0x" + salt.hex())
 
     @app.post("/api/sharing/{contract}/assets/{asset_id}/read",
               summary="The gateway: an asset's sealed file for a fresh signed read request the contract admits",

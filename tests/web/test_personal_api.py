@@ -176,6 +176,14 @@ def test_a_shared_asset_is_requested_and_read_with_prepared_signatures(api, clie
     base = f"/api/sharing/{contract.address}/assets/{published.asset_id}"
     prepared, receipt = api.perform(reader, base + "/access", {"reader": reader.address, "purpose": "valuation"})
     assert int(prepared["sign"]["tx"]["value"]) == 10**12 and contract.has_grant(published.asset_id, reader.address, 1)
+    # the purpose on chain is a salted commitment; only the reader got the salt that opens it
+    from elicense.personal_routes import purpose_commitment
+    from eth_utils import keccak
+
+    granted = next(e for e in receipt["events"] if e["event"] == "AccessGranted")
+    salt = bytes.fromhex(prepared["purpose_salt"][2:])
+    assert granted["args"]["purpose"] == prepared["purpose"] == "0x" + purpose_commitment("valuation", salt).hex()
+    assert granted["args"]["purpose"] != "0x" + keccak(text="valuation").hex()
     request = api.ok(api.get(base + "/read-request"))
     message = dict(request["typed"]["message"], nonce=bytes.fromhex(request["typed"]["message"]["nonce"][2:]))
     signature = reader.sign_message(encode_typed_data(full_message={**request["typed"], "message": message})).signature
