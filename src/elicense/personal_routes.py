@@ -216,15 +216,22 @@ def _recover(typed: dict, signature: bytes) -> str | None:
 
 
 GATEWAY_DOMAIN = "elicense personal-data gateway"
-STORE_FIELDS = [{"name": "subject", "type": "address"}, {"name": "integrityHash", "type": "bytes32"}]
+STORE_FIELDS = [{"name": "subject", "type": "address"}, {"name": "integrityHash", "type": "bytes32"},
+                {"name": "use", "type": "string"}]
 VIEW_FIELDS = [{"name": "subject", "type": "address"}, {"name": "viewer", "type": "address"},
                {"name": "deadline", "type": "uint64"}]
 
 
-def typed_store(registry: PersonalDataRegistry, subject: str, digest: bytes) -> dict:
+def store_use(request_id: int | None) -> str:
+    """What an upload is for, in the subject's signature: ``grant 7`` or ``reseal`` (a signature for
+    one cannot be replayed for the other)."""
+    return "reseal" if request_id is None else f"grant {request_id}"
+
+
+def typed_store(registry: PersonalDataRegistry, subject: str, digest: bytes, use: str) -> dict:
     """What the subject signs so that the gateway stores a file for their record (a grant, a reseal)."""
     return registry.typed_data(GATEWAY_DOMAIN, "StoreFile", STORE_FIELDS,
-                               {"subject": subject, "integrityHash": "0x" + bytes(digest).hex()})
+                               {"subject": subject, "integrityHash": "0x" + bytes(digest).hex(), "use": use})
 
 
 def typed_view(registry: PersonalDataRegistry, subject: str, viewer: str, deadline: int) -> dict:
@@ -449,12 +456,16 @@ def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
 
     @router.get("/{contract}/subjects/{subject}/store-request",
                 summary="The EIP-712 message the subject signs so that the gateway stores a new file for them")
-    def store_request(contract: str, subject: str, integrity_hash: Annotated[str, Query(max_length=66)]):
+    def store_request(contract: str, subject: str, integrity_hash: Annotated[str, Query(max_length=66)],
+                      request_id: Annotated[int | None, Query(ge=0, lt=2**64, description="a grant's; none: a reseal")]
+                      = None):
         data = service_of(contract)
         subject = types.address(subject, "data subject address")
-        return {"typed": typed_store(data.registry, subject, types.bytes32(integrity_hash, "integrity hash"))}
+        return {"typed": typed_store(data.registry, subject, types.bytes32(integrity_hash, "integrity hash"),
+                                     store_use(request_id))}
 
-    def _upload(data: PersonalData, subject: str, hex_envelope: str, signature: str) -> tuple[str, bytes, bytes]:
+    def _upload(data: PersonalData, subject: str, hex_envelope: str, signature: str, use: str
+                ) -> tuple[str, bytes, bytes]:
         """Stores the subject's new file, only on the subject's signature over its hash; a file is keyed
         by its hash and never replaces or removes another (the subject's earlier upload may yet be signed)."""
         sealed = types.hex_bytes(hex_envelope, "envelope")
@@ -462,7 +473,7 @@ def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
             raise InvalidInput(f"the envelope is {len(sealed):,} bytes; the limit is {MAX_ENVELOPE:,}")
         envelope.readers(sealed)  # InvalidInput when it is not an envelope
         digest = envelope.integrity_hash(sealed)
-        signed_by(typed_store(data.registry, subject, digest), signature, subject, "the upload")
+        signed_by(typed_store(data.registry, subject, digest, use), signature, subject, f"the upload ({use})")
         return data.store_file(subject, sealed, "upload"), digest, sealed
 
     @router.post("/{contract}/requests/{request_id}/grant",
@@ -480,7 +491,7 @@ def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
             raise InvalidInput(f"the envelope is not wrapped for {', '.join(missing)}")
         if envelope.integrity_hash(sealed) == record.integrity_hash:
             raise Conflict("this envelope is the current file; wrap the data key to the requester first")
-        cid, digest, _ = _upload(data, subject, body.envelope, body.signature)
+        cid, digest, _ = _upload(data, subject, body.envelope, body.signature, store_use(request_id))
         signer = ExternalSigner(subject)
         return prepare(lambda: data.registry.grant_consent(signer, request_id, cid, digest),
                        "grantConsent", cid=cid, integrity_hash="0x" + digest.hex())
@@ -501,7 +512,7 @@ def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
             raise InvalidInput("the resealed file is " + " and ".join(p for p in parts if p))
         if envelope.integrity_hash(sealed) == record.integrity_hash:
             raise Conflict("this envelope is the current file; seal the data under a fresh data key")
-        cid, digest, _ = _upload(data, subject, body.envelope, body.signature)
+        cid, digest, _ = _upload(data, subject, body.envelope, body.signature, store_use(None))
         return prepare(lambda: data.registry.rectify(ExternalSigner(subject), subject, cid, digest), "rectify",
                        cid=cid, integrity_hash="0x" + digest.hex())
 

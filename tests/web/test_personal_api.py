@@ -32,10 +32,13 @@ def sign_plain(account, typed: dict) -> str:
     return "0x" + bytes(account.sign_message(encode_typed_data(full_message=typed)).signature).hex()
 
 
-def store_signature(api, registry, subject, sealed: bytes) -> str:
-    """The subject's signature over an upload's hash (what the page signs before a grant or a reseal)."""
+def store_signature(api, registry, subject, sealed: bytes, request_id: int | None = None) -> str:
+    """The subject's signature over an upload's hash and use (what the page signs before a grant or a reseal)."""
+    params = {"integrity_hash": "0x" + envelope.integrity_hash(sealed).hex()}
+    if request_id is not None:
+        params["request_id"] = request_id
     typed = api.ok(api.get(f"/api/personal/{registry.address}/subjects/{subject.address}/store-request",
-                           integrity_hash="0x" + envelope.integrity_hash(sealed).hex()))["typed"]
+                           **params))["typed"]
     return sign_plain(subject, typed)
 
 
@@ -129,7 +132,7 @@ def test_consent_granted_from_the_page_flow(api, world, storage):
                                                       "signature": "0x00"}), 403)
     assert "not an elicense envelope" in error_of(api.post(path, {"subject": alice.address, "envelope": "0x00ff",
                                                                   "signature": "0x00"}), 400)
-    signature = store_signature(api, registry, alice, wrapped)
+    signature = store_signature(api, registry, alice, wrapped, request_id)
     assert f"not wrapped for {bank.address}" in error_of(
         api.post(path, {"subject": alice.address, "envelope": "0x" + sealed.hex(), "signature": signature}), 400)
     prepared, receipt = api.perform(alice, path, {"subject": alice.address, "envelope": "0x" + wrapped.hex(),

@@ -176,25 +176,32 @@ def test_a_second_grant_upload_cannot_replace_the_subjects(api, client, storage,
 
     # Alice uploads (signed) and is given grantConsent to sign
     prepared = api.ok(api.post(path, {"subject": alice.address, "envelope": "0x" + mine.hex(),
-                                      "signature": store_signature(api, registry, alice, mine)}))
+                                      "signature": store_signature(api, registry, alice, mine, request.request_id)}))
     assert prepared["then"] == "done"
 
     # meanwhile the attacker posts its own envelope for her request, unsigned and signed by itself
     attacker = new_account()
     forged = envelope.seal(b'{"name":"Mallory"}', {alice.address: public_key(alice), bank.address: public_key(bank)})
-    for signature in ("0x" + "00" * 65, store_signature(api, registry, attacker, forged)):
+    for signature in ("0x" + "00" * 65, store_signature(api, registry, attacker, forged, request.request_id)):
         message = error_of(api.post(path, {"subject": alice.address, "envelope": "0x" + forged.hex(),
                                            "signature": signature}), 403)
-        assert f"the upload is not signed by {alice.address}" in message
+        assert f"the upload (grant {request.request_id}) is not signed by {alice.address}" in message
     assert not storage.has(envelope_cid(forged))
     # a replayed signature of hers covers only the file she signed
     assert "not signed by" in error_of(api.post(path, {"subject": alice.address, "envelope": "0x" + forged.hex(),
-                                                       "signature": store_signature(api, registry, alice, mine)}), 403)
+                                                       "signature": store_signature(api, registry, alice, mine,
+                                                                                    request.request_id)}), 403)
+    # and only for the use she signed it for: not another request
+    other = data.request_consent(bank, alice.address, "insurance quote")
+    assert f"the upload (grant {other.request_id}) is not signed by" in error_of(
+        api.post(f"{base}/requests/{other.request_id}/grant", {
+            "subject": alice.address, "envelope": "0x" + mine.hex(),
+            "signature": store_signature(api, registry, alice, mine, request.request_id)}), 403)
 
     # even her own second upload leaves the first in place
     again = envelope.add_reader(current, alice, bank.address, public_key(bank))
     api.ok(api.post(path, {"subject": alice.address, "envelope": "0x" + again.hex(),
-                           "signature": store_signature(api, registry, alice, again)}))
+                           "signature": store_signature(api, registry, alice, again, request.request_id)}))
     assert storage.has(prepared["cid"])
 
     # she signs the first: the record points at a file that is there, and served

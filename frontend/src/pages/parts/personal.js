@@ -98,11 +98,12 @@ export function personalSection(root, { getConfig, currentWallet }) {
     return new Map(answer.items.map((i) => [i.request_id, i.text]));
   }
 
-  /** The subject's signature over a new file's SHA-256: what makes the gateway store it for them. */
-  async function signStore(state, sealed, busy) {
+  /** The subject's signature over a new file's SHA-256 and use (a grant's request id, or none: a reseal). */
+  async function signStore(state, sealed, busy, requestId = null) {
     busy?.update("Signing the new file so that the gateway stores it for you…");
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", sealed));
     const params = new URLSearchParams({ integrity_hash: el.toHex(digest) });
+    if (requestId !== null) params.set("request_id", String(requestId));
     const { typed } = await el.api(`/api/personal/${state.registry}/subjects/${state.wallet.address}/store-request?${params}`);
     return el.signTyped(state.wallet, typed);
   }
@@ -369,7 +370,7 @@ export function personalSection(root, { getConfig, currentWallet }) {
       }
       busy.update(`Wrapping your data key to ${shortHex(who, 10)}…`);
       const sealed = el.addReader(el.fromHex(served.envelope, "envelope"), state.wallet.privateKey, who, request.public_key);
-      const signature = await signStore(state, sealed, busy);
+      const signature = await signStore(state, sealed, busy, request.request_id);
       await perform(
         state.wallet,
         `/api/personal/${state.registry}/requests/${request.request_id}/grant`,
