@@ -65,8 +65,8 @@ class IpfsStore(Storage):
                  offline: bool = True, index: Path | str | None = None):
         self.location = api
         # the node cannot hold it (a copy in MFS would keep erased blocks alive): a local file per node address
-        self.index_path = Path(index) if index is not None else \
-            default_root().parent / "ipfs-index" / (re.sub(r"[^A-Za-z0-9.]+", "_", api).strip("_") + ".sqlite3")
+        named = re.sub(r"[^A-Za-z0-9.]+", "_", api_multiaddr(api) if isinstance(api, str) else str(api)).strip("_")
+        self.index_path = Path(index) if index is not None else default_root().parent / "ipfs-index" / f"{named}.sqlite3"
         self.offline = offline
         self._read_timeout = read_timeout
         try:
