@@ -369,10 +369,38 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
         if after is not None:
             after_tx[address] = after
 
+    def referenced(cid: str) -> bool:
+        """Whether a live record or an active asset of a contract this server serves names ``cid``: no
+        clean-up removes such a file, whoever's erase or rectification set it off."""
+        from .registries.personal import PersonalDataRegistry
+        from .registries.sharing import DataSharing
+
+        def named_by_records(address: str) -> bool:
+            return any(r.pointer == cid and not r.erased for r in PersonalDataRegistry(client.chain, address).all_records())
+
+        def named_by_assets(address: str) -> bool:
+            contract, offset = DataSharing(client.chain, address), 0
+            total = contract.count()
+            while offset < total:
+                page = contract.directory(offset, 100)
+                if any(e.pointer == cid and e.status == "active" for e in page):
+                    return True
+                offset += max(len(page), 1)
+            return False
+
+        for check, addresses in ((named_by_records, app.state.personal), (named_by_assets, app.state.sharing)):
+            for address in list(addresses):
+                try:
+                    if check(address):
+                        return True
+                except Exception:  # a contract that cannot answer (a misconfigured address): keep the file
+                    return True
+        return False
+
     purposes = (gateway_log or Path.home() / ".elicense" / "gateway") / "purposes.json"
     personal_router = personal_routes.routes(client, service=service, storage_of=storage_of, prepare=prepare,
                                              serve_contract=serve_contract, served=lambda: app.state.personal,
-                                             purposes_path=purposes)
+                                             purposes_path=purposes, referenced=referenced)
     app.state.read_budget, app.state.purposes = personal_router.budget, personal_router.purposes
     app.include_router(personal_router)
 

@@ -227,8 +227,11 @@ class PersonalData:
     for operations that need only a transaction signature (the REST API)."""
 
     def __init__(self, registry: PersonalDataRegistry, storage: Storage, *, identities=None,
-                 keys: dict[str, bytes] | None = None):
+                 keys: dict[str, bytes] | None = None, referenced: Callable[[str], bool] | None = None):
+        """``referenced(cid)``: whether a live record or asset elsewhere still names ``cid`` (the server
+        checks every contract it serves); a file no index entry claims is removed only when it is not."""
         self.registry, self.storage, self.identities = registry, storage, identities
+        self.referenced = referenced
         self._keys: dict[str, bytes] = {}
         for address, key in (keys or {}).items():
             self.add_key(address, key)
@@ -308,16 +311,19 @@ class PersonalData:
         sealed = envelope.seal(encode_document(document), readers)
         return self.store_file(subject, sealed, kind), envelope.integrity_hash(sealed)
 
-    def _discard(self, subject: str, cid: str) -> bool:
+    def _discard(self, subject: str, cid: str) -> str:
         """Gives up this record's claim on ``cid`` and removes the file unless another record or asset
-        still claims it (CIDs are public: a look-alike record may name it). True when it is gone."""
+        still claims or names it (CIDs are public: a look-alike record may name it).
+        Returns ``removed``, ``kept`` (someone else's too) or ``failed`` (the store would not let go)."""
         if self.storage.ownership.release(self.owner(subject), cid):
-            return False
+            return "kept"
+        if self.referenced is not None and self.referenced(cid):
+            return "kept"
         try:
             self.storage.remove(cid)
         except ElicenseError:
             pass  # best effort here; collect() and the supervisor's audit find what is left
-        return not self.storage.has(cid)
+        return "failed" if self.storage.has(cid) else "removed"
 
     # create -------------------------------------------------------------------------------------
     def draft(self, controller: str, subject: str, document: dict, subject_key: bytes | None = None) -> Draft:
@@ -474,11 +480,10 @@ class PersonalData:
             if pending and not (record is not None and record.erased):
                 continue  # a draft or upload waiting for its signature (a subject with no record yet too)
             held = self.storage.has(cid)
-            if not self._discard(subject, cid):
-                if self.storage.has(cid) and not self.storage.ownership.owners(cid):
-                    left.append(cid)  # ours alone, and the store would not let go
-                continue
-            if held:
+            outcome = self._discard(subject, cid)
+            if outcome == "failed":
+                left.append(cid)
+            elif outcome == "removed" and held:
                 removed.append(cid)
         return Erasure(change, tuple(removed), tuple(left))
 

@@ -242,11 +242,13 @@ def typed_view(registry: PersonalDataRegistry, subject: str, viewer: str, deadli
 
 def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
            serve_contract: Callable[[str, str, Any], None], served: Callable[[], list[str]],
-           purposes_path: Path | None = None, budget: Budget | None = None) -> APIRouter:
+           purposes_path: Path | None = None, budget: Budget | None = None,
+           referenced: Callable[[str], bool] | None = None) -> APIRouter:
     """The router. ``prepare`` is the API's (runs an operation up to the caller's signature);
     ``served()`` the registries the operator configured (nothing else is served, by any route);
     ``serve_contract(address, name, after)`` lets /api/transactions broadcast to such a registry and
-    calls ``after(events)`` once a transaction to it is mined."""
+    calls ``after(events)`` once a transaction to it is mined; ``referenced(cid)`` whether a live record
+    or asset of a served contract names a file (checked before any removal)."""
     router = APIRouter(prefix="/api/personal", tags=["personal data"])
     services: dict[str, PersonalData] = {}
     lock = threading.Lock()
@@ -263,7 +265,8 @@ def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
             if not is_personal_registry(client.chain, address):
                 raise NotFound(f"{address} is not a PersonalDataRegistry on chain {client.chain.chain_id}")
             registry = PersonalDataRegistry(client.chain, address)
-            services[address] = PersonalData(registry, storage_of(), identities=client.identities)
+            services[address] = PersonalData(registry, storage_of(), identities=client.identities,
+                                             referenced=referenced)
             serve_contract(address, "PersonalDataRegistry", lambda events: after(address, events))
         return services[address]
 

@@ -90,6 +90,28 @@ def test_an_erase_in_a_lookalike_registry_cannot_delete_the_victims_file(api, cl
         server.app.state.personal.remove(theirs.address)
 
 
+def test_no_clean_up_removes_a_file_a_served_record_still_names(api, client, storage, server, victim):
+    """A file no index entry claims (stored before the index, or by hand) is still safe while a live
+    record of a served registry names it: the reference check runs before any removal."""
+    controller, alice, bank, registry, data = victim
+    other = register(client, "holder")
+    sealed = envelope.seal(json.dumps(ALICE).encode(), {other.address: public_key(other),
+                                                        controller.address: public_key(controller)})
+    cid = storage.add(sealed)  # unclaimed
+    digest = envelope.integrity_hash(sealed)
+    deadline = client.chain.timestamp() + 600
+    registry.create(controller, other.address, cid, digest, b"\x02" * 32, deadline,
+                    registry.sign_consent(other, controller.address, b"\x02" * 32, digest, deadline))
+    attacker, sock = register(client, "issuer"), new_account()
+    theirs = lookalike(client, storage, attacker, sock, cid, digest)
+    server.app.state.personal.append(theirs.address)
+    try:
+        api.ok(broadcast(api, client, raw_tx(attacker, lambda signer: theirs.erase(signer, sock.address))))
+        assert storage.get(cid) == sealed  # her record, served here, still names it
+    finally:
+        server.app.state.personal.remove(theirs.address)
+
+
 def test_a_revoked_requester_cannot_read_through_its_own_registry(api, client, storage, server, victim):
     controller, alice, bank, registry, data = victim
     request = data.request_consent(bank, alice.address, "mortgage application")
