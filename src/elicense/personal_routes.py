@@ -312,6 +312,8 @@ def routes(client, *, service, storage_of: Callable[[], Any], prepare: Callable,
         record = data.registry.record(subject)
         if record is None:
             raise NotFound(f"{subject} has no personal-data record in registry {data.registry.address}")
+        if record.erased:
+            purposes.forget(data.registry.address, subject)  # erased elsewhere (the CLI): they go here too
         return {"record": _record(record), "consented": data.consented(subject),
                 "requests": [_request(r) for r in data.registry.requests_for(subject)]}
 

@@ -351,6 +351,18 @@ def test_purposes_only_for_the_parties_and_erased_with_the_record(api, client, s
     assert purposes_seen_by(api, registry, alice.address, alice) == {}
 
 
+def test_purposes_leave_when_the_record_is_erased_elsewhere(api, client, server, victim):
+    controller, alice, bank, registry, data = victim
+    base = f"/api/personal/{registry.address}"
+    text = "insurance quote for Alice Example"
+    api.perform(bank, base + "/requests", {"requester": bank.address, "subject": alice.address, "purpose": text,
+                                           "public_key": "0x" + public_key(bank).hex()})
+    assert server.app.state.purposes.holds(text)
+    data.erase(controller, alice.address)  # the controller's CLI, not through this server
+    assert api.ok(api.get(f"{base}/subjects/{alice.address}"))["record"]["erased"]
+    assert not server.app.state.purposes.holds(text)
+
+
 def test_the_new_routes_answer_bad_input_with_a_sentence(api, client, victim):
     controller, alice, bank, registry, data = victim
     base = f"/api/personal/{registry.address}/subjects/{alice.address}"
