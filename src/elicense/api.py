@@ -44,7 +44,7 @@ FAUCET_AMOUNT = 5 * 10**16  # wei: a few hundred transactions on a local chain
 STATUS = {InvalidInput: 400, KeystoreError: 400, DecryptionError: 400, NotAllowed: 403, NotFound: 404,
           NotDeployed: 404, Conflict: 409, NodeUnreachable: 502}
 CODES = {400: "invalid-input", 403: "not-allowed", 404: "not-found", 409: "conflict", 422: "invalid-request",
-         502: "node-unreachable", 503: "unavailable"}
+         429: "too-many-requests", 502: "node-unreachable", 503: "unavailable"}
 
 Address = Annotated[str, Field(min_length=1, max_length=64, description="0x-prefixed account address")]
 Code = Annotated[str, Field(min_length=1, max_length=64, description="organisation code")]
@@ -58,6 +58,7 @@ class Unavailable(ElicenseError):
 
 
 STATUS[Unavailable] = 503
+STATUS[personal_routes.Throttled] = 429
 
 
 # ---------------------------------------------------------------------- request bodies
@@ -189,8 +190,10 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
     """``client``: the deployment to serve (its sender is ignored); ``service``: the account that pays
     for mirror proofs and the faucet; ``faucet``: fund new accounts (local chains only); ``static``:
     more folders to serve (URL prefix -> folder), such as the demo's sample keystores; ``personal`` and
-    ``sharing``: the PersonalDataRegistry and DataSharing contracts the pages offer (``app.state``
-    holds the lists; any such contract can be used by address)."""
+    ``sharing``: the PersonalDataRegistry and DataSharing contracts this server serves, and the only
+    ones: any other address gets a 404 on every route and a 403 at /api/transactions, whatever code it
+    runs (a genuine copy of a contract is still someone else's). ``app.state.personal``/``.sharing``
+    hold the lists; only the operator changes them (in process), never a request."""
     app = FastAPI(title="elicense", version=__version__,
                   description="Electronic licences on Ethereum: register, issue, renew, revoke, present, verify. "
                               "State changes are prepared here and signed by the caller's own key.")
@@ -442,9 +445,40 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
         if after is not None:
             after_tx[address] = after
 
+    def referenced(cid: str) -> bool:
+        """Whether a live record or an active asset of a contract this server serves names ``cid``: no
+        clean-up removes such a file, whoever's erase or rectification set it off."""
+        from .registries.personal import PersonalDataRegistry
+        from .registries.sharing import DataSharing
+
+        def named_by_records(address: str) -> bool:
+            return any(r.pointer == cid and not r.erased for r in PersonalDataRegistry(client.chain, address).all_records())
+
+        def named_by_assets(address: str) -> bool:
+            contract, offset = DataSharing(client.chain, address), 0
+            total = contract.count()
+            while offset < total:
+                page = contract.directory(offset, 100)
+                if any(e.pointer == cid and e.status == "active" for e in page):
+                    return True
+                offset += max(len(page), 1)
+            return False
+
+        for check, addresses in ((named_by_records, app.state.personal), (named_by_assets, app.state.sharing)):
+            for address in list(addresses):
+                try:
+                    if check(address):
+                        return True
+                except Exception:  # a contract that cannot answer (a misconfigured address): keep the file
+                    return True
+        return False
+
     purposes = (gateway_log or Path.home() / ".elicense" / "gateway") / "purposes.json"
-    app.include_router(personal_routes.routes(client, service=service, storage_of=storage_of, prepare=prepare,
-                                              serve_contract=serve_contract, purposes_path=purposes))
+    personal_router = personal_routes.routes(client, service=service, storage_of=storage_of, prepare=prepare,
+                                             serve_contract=serve_contract, served=lambda: app.state.personal,
+                                             purposes_path=purposes, referenced=referenced)
+    app.state.read_budget, app.state.purposes = personal_router.budget, personal_router.purposes
+    app.include_router(personal_router)
 
     # ------------------------------------------------------------------ shared data sets (gateway)
 
@@ -454,6 +488,9 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
         from .sharing import Gateway, is_data_sharing
 
         address = types.address(contract, "data-sharing contract address")
+        if address not in app.state.sharing:
+            raise NotFound(f"{address} is not a data-sharing contract this server serves "
+                           "(its operator names them with `elicense serve --sharing`)")
         key = (client.chain.chain_id, address)
         if key not in gateways:
             if not is_data_sharing(client.chain, address):
@@ -508,7 +545,7 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
         reader = ExternalSigner(types.address(body.reader, "reader address"))
         purpose = Purpose.new(body.purpose)  # on chain only salted; the salt goes back to the reader alone
         return prepare(lambda: sharing.request_access(reader, asset_id, purpose), "requestAccess",
-                       purpose_salt="0x" + purpose.salt.hex())
+                       purpose="0x" + purpose.commitment.hex(), purpose_salt="0x" + purpose.salt.hex())
 
     @app.post("/api/sharing/{contract}/assets/{asset_id}/read",
               summary="The gateway: an asset's sealed file for a fresh signed read request the contract admits",
@@ -532,14 +569,20 @@ def create_app(client: Client, *, service: Any = None, faucet: bool = False, fro
         name = client.topology.name_of_chain_id(body.chain_id)
         if name is None or tx.get("chainId") != body.chain_id:
             raise InvalidInput(f"chain {body.chain_id} is not part of this deployment, or the transaction is for another")
-        contracts = _contracts(client, name)
         to = to_checksum_address(tx["to"]) if tx.get("to") else None
+        if name == client.topology.main and to in app.state.personal:
+            personal_router.service_of(to)  # checks its code, hooks the clean-up after the transaction
+        elif name == client.topology.main and to in app.state.sharing:
+            gateway(to)
+        contracts = {a: c for a, c in _contracts(client, name).items()
+                     if a in _contracts(client, name, served=False) or a in app.state.personal or a in app.state.sharing}
         if to not in contracts:
-            raise NotAllowed("this server only broadcasts transactions to the contracts of its deployment")
+            raise NotAllowed("this server only broadcasts transactions to the contracts of its deployment and the "
+                             "personal-data registries and data-sharing contracts its operator configured")
         chain = client.topology.chain(name)
         result = chain.send_raw(raw, sender)
         events = _events(client, name, result.logs)
-        if to in after_tx:
+        if to in after_tx and to in contracts:
             after_tx[to](events)
         return {"tx_hash": result.tx_hash, "block_number": result.block_number, "gas_used": result.gas_used,
                 "from": sender, "to": to, "events": events, "summary": _summary(events)}
@@ -581,8 +624,9 @@ def _licence(client: Client, q: QueriedLicence, ciphertext: bool = True) -> dict
     return data
 
 
-def _contracts(client: Client, name: str) -> dict:
-    """address -> (contract name, wrapper-less web3 contract) of every contract on chain ``name``."""
+def _contracts(client: Client, name: str, served: bool = True) -> dict:
+    """address -> (contract name, wrapper-less web3 contract) of every contract on chain ``name``
+    (with ``served``, also the registries and sharing contracts the API has served)."""
     cache = client._cache.setdefault("api-contracts", {})
     if name not in cache:
         topology = client.topology
@@ -597,6 +641,8 @@ def _contracts(client: Client, name: str) -> dict:
         for address in deployment.licence_registries.values():
             found[address] = ("LicenseRegistry", chain.contract("LicenseRegistry", address))
         cache[name] = found
+    if not served:
+        return cache[name]
     return {**cache[name], **client._cache.get("api-served", {}).get(name, {})}
 
 

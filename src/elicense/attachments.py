@@ -138,6 +138,9 @@ def attach(storage: Storage, data: bytes, name: str, media_type: str, readers: d
     size = check_size(name, len(data))
     sealed = envelope.seal(data, readers)
     cid = storage.add(sealed)
+    from .storage.owners import Owner
+
+    storage.ownership.claim(cid, Owner.attachment(), "attachment")  # not personal data: audits leave it be
     return {"name": name, "media_type": media_type, "size": size, "cid": cid,
             "sha256": "0x" + envelope.integrity_hash(sealed).hex()}
 

@@ -657,9 +657,9 @@ def _stop_on_sigterm() -> None:
 @click.option("--faucet", is_flag=True, help="Fund new accounts from the service account (local chains only).")
 @click.option("--frontend", type=click.Path(file_okay=False), help="Folder of the pages [the project's frontend/].")
 @click.option("--personal", "personal_registries", multiple=True,
-              help="A PersonalDataRegistry the wallet page offers (repeatable).")
+              help="A PersonalDataRegistry to serve (repeatable); no other is served, whatever its code.")
 @click.option("--sharing", "sharing_contracts", multiple=True,
-              help="A DataSharing contract the sharing page offers (repeatable).")
+              help="A DataSharing contract to serve (repeatable); no other is served, whatever its code.")
 @pass_ctx
 def serve(ctx, host, port, faucet, frontend, personal_registries, sharing_contracts):
     """Serve the REST API (/api, OpenAPI at /docs) and the wallet, inspector and agency pages.

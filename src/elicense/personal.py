@@ -18,6 +18,10 @@ in the embedded store or an IPFS node. This module joins the two sides so that n
   (re-keyed, so a revoked reader's copy of the data key opens nothing new);
 - audit: what a supervisor can check without any data key, recorded on chain.
 
+Every file stored for a subject is claimed in the store's ownership index (storage/owners.py) the
+moment it is stored, drafts and uploads included: a record is served, cleaned up and erased by what it
+stored, never by what a look-alike registry names, and the audit checks the store's own inventory.
+
 Readers' public keys come from, in order: keys passed in, local accounts used here, the identity
 registry, and the keys requesters put in their consent requests.
 """
@@ -41,11 +45,13 @@ from .licence import canonical
 from .registries.personal import (PAGE, ConsentDecision, ConsentRequest, PersonalDataRegistry, PersonalRecord,
                                   ReadEntry, RecordChange, SignedRead, purpose_code)
 from .storage import Storage, envelope
+from .storage.owners import Owner
 
 EXPORT_FORMAT = "elicense-personal-data-export/1"
 AUDIT_FORMAT = "elicense-personal-data-audit/1"
 MAX_DOCUMENT = 1 << 20  # bytes of canonical JSON: a person's record, not a file store (attachments go elsewhere)
 CONSENT_TTL = 3600  # seconds a subject's consent signature stays usable
+PENDING_TTL = CONSENT_TTL  # seconds a stored file not yet on chain (draft, upload) is kept for its signature
 
 
 class ReadRefused(NotAllowed):
@@ -226,8 +232,11 @@ class PersonalData:
     for operations that need only a transaction signature (the REST API)."""
 
     def __init__(self, registry: PersonalDataRegistry, storage: Storage, *, identities=None,
-                 keys: dict[str, bytes] | None = None):
+                 keys: dict[str, bytes] | None = None, referenced: Callable[[str], bool] | None = None):
+        """``referenced(cid)``: whether a live record or asset elsewhere still names ``cid`` (the server
+        checks every contract it serves); a file no index entry claims is removed only when it is not."""
         self.registry, self.storage, self.identities = registry, storage, identities
+        self.referenced = referenced
         self._keys: dict[str, bytes] = {}
         self._read_fields: dict[bytes, str] = {}  # `what` commitments of reads made here -> field names
         for address, key in (keys or {}).items():
@@ -292,16 +301,35 @@ class PersonalData:
             raise Conflict(f"the personal data of {record.subject} was erased")
         return record
 
-    def _store(self, document: dict, readers: dict[str, bytes]) -> tuple[str, bytes]:
-        sealed = envelope.seal(encode_document(document), readers)
-        return self.storage.add(sealed), envelope.integrity_hash(sealed)
+    def owner(self, subject: str) -> Owner:
+        """The subject's record in this registry, as the store's ownership index names it."""
+        return Owner.subject(self.registry.chain.chain_id, self.registry.address, subject)
 
-    def _discard(self, cid: str) -> None:
-        """Removes a file no record points at any more (a failed draft, a superseded version)."""
+    def store_file(self, subject: str, sealed: bytes, kind: str = "upload") -> str:
+        """Stores a sealed file for ``subject``'s record and claims it at once, so it is found, served
+        and erased as this record's from the moment it is stored (storage/owners.py)."""
+        cid = self.storage.add(sealed)
+        self.storage.ownership.claim(cid, self.owner(subject), kind)
+        return cid
+
+    def _store(self, subject: str, document: dict, readers: dict[str, bytes], kind: str = "upload"
+               ) -> tuple[str, bytes]:
+        sealed = envelope.seal(encode_document(document), readers)
+        return self.store_file(subject, sealed, kind), envelope.integrity_hash(sealed)
+
+    def _discard(self, subject: str, cid: str) -> str:
+        """Gives up this record's claim on ``cid`` and removes the file unless another record or asset
+        still claims or names it (CIDs are public: a look-alike record may name it).
+        Returns ``removed``, ``kept`` (someone else's too) or ``failed`` (the store would not let go)."""
+        if self.storage.ownership.release(self.owner(subject), cid):
+            return "kept"
+        if self.referenced is not None and self.referenced(cid):
+            return "kept"
         try:
             self.storage.remove(cid)
         except ElicenseError:
             pass  # best effort here; collect() and the supervisor's audit find what is left
+        return "failed" if self.storage.has(cid) else "removed"
 
     # create -------------------------------------------------------------------------------------
     def draft(self, controller: str, subject: str, document: dict, subject_key: bytes | None = None) -> Draft:
@@ -312,7 +340,7 @@ class PersonalData:
         if subject_key is not None:
             self.add_key(subject, subject_key)
         readers = self._readers(subject, controller)
-        cid, digest = self._store(document, readers)
+        cid, digest = self._store(subject, document, readers, "draft")
         return Draft(subject, controller, cid, digest, tuple(readers))
 
     def consent_typed_data(self, draft: Draft, purpose: Purpose | str | bytes, *, ttl: int = CONSENT_TTL) -> dict:
@@ -339,7 +367,7 @@ class PersonalData:
             return self.registry.create(controller, draft.subject, draft.cid, draft.integrity_hash,
                                         bytes(message["purpose"]), int(message["deadline"]), signature)
         except ElicenseError:
-            self._discard(draft.cid)
+            self._discard(draft.subject, draft.cid)
             raise
 
     def create_with_consent(self, controller, subject, document: dict, purpose: Purpose | str | bytes) -> RecordChange:
@@ -359,6 +387,7 @@ class PersonalData:
         """The gateway's part of a read: logs it on chain (paid by ``submitter``), and only when granted
         fetches the sealed file and compares it with the chain's hash. Raises :class:`ReadRefused`."""
         record = self._record(read.subject)
+        self.check_owned(record)
         entry = self.registry.log_read(submitter, read)
         if entry.names is not None:
             self._read_fields[entry.what] = entry.names
@@ -373,6 +402,13 @@ class PersonalData:
         except ElicenseError:  # the store refused bytes that no longer match their CID
             return Served(record, entry, None, True)
         return Served(record, entry, sealed, envelope.integrity_hash(sealed) != record.integrity_hash)
+
+    def check_owned(self, record: PersonalRecord) -> None:
+        """Refuses a record whose file this registry's record did not store: a genuine copy of the
+        contract can point at anyone's CID, and a gateway serves a file only under its owner."""
+        if not record.erased and not self.storage.ownership.owns(self.owner(record.subject), record.pointer):
+            raise NotAllowed(f"file {record.pointer} was not stored for {record.subject}'s record in registry "
+                             f"{self.registry.address}; a file is served only under the record that stored it")
 
     def read(self, reader, subject: str, fields: str | Iterable[str] = "*", *, submitter=None) -> PersonalRead:
         """Seed 003's read with its tamper flag: signed by ``reader`` (a local account), logged on chain
@@ -397,12 +433,12 @@ class PersonalData:
                 raise InvalidInput("give the new personal data, or the fields to change")
             current = decode_document(envelope.open_envelope(self.storage.get(record.pointer), account))
             document = {k: v for k, v in {**current, **changes}.items() if v is not None}
-        cid, digest = self._store(document, self._readers(record.subject, record.controller,
-                                                          self.consented(record.subject)))
+        cid, digest = self._store(record.subject, document, self._readers(record.subject, record.controller,
+                                                                          self.consented(record.subject)))
         try:
             change = self.registry.rectify(account, record.subject, cid, digest)
         except ElicenseError:
-            self._discard(cid)
+            self._discard(record.subject, cid)
             raise
         self.collect(record.subject)
         return change
@@ -435,24 +471,30 @@ class PersonalData:
 
     def collect(self, subject: str) -> Erasure:
         """Removes every file of ``subject`` that the record no longer points at (all of them after an
-        erasure): finishes a rectification or an erasure that could not reach the store at the time."""
+        erasure): finishes a rectification or an erasure that could not reach the store at the time,
+        and drops drafts and uploads never signed once they are older than ``PENDING_TTL``."""
         return self._purge(types.address(subject, "data subject address"), None)
 
-    def _purge(self, subject: str, change: RecordChange | None) -> Erasure:
-        record = self._record(subject)
-        keep = set() if record.erased else {record.pointer}
+    def _purge(self, subject: str, change: RecordChange | None, *, now: float | None = None) -> Erasure:
+        """The files of the subject's record are those the chain ever named *and* those the store's index
+        says it stored (drafts, uploads never signed). A file another record or asset claims stays."""
+        record = self.registry.record(subject)
+        history = self.pointers(subject) if record is not None else []
+        claims = {c.cid: c for c in self.storage.ownership.claims(self.owner(subject))}
+        now = time.time() if now is None else now
         removed, left = [], []
-        for cid in self.pointers(subject):
-            if cid in keep:
+        for cid in dict.fromkeys([*history, *claims]):
+            if record is not None and not record.erased and cid == record.pointer:
                 continue
-            try:
-                if self.storage.has(cid):
-                    self.storage.remove(cid)
-                    removed.append(cid)
-            except ElicenseError:
-                pass
-            if self.storage.has(cid):
+            pending = cid not in history and cid in claims and now - claims[cid].stored_at < PENDING_TTL
+            if pending and not (record is not None and record.erased):
+                continue  # a draft or upload waiting for its signature (a subject with no record yet too)
+            held = self.storage.has(cid)
+            outcome = self._discard(subject, cid)
+            if outcome == "failed":
                 left.append(cid)
+            elif outcome == "removed" and held:
+                removed.append(cid)
         return Erasure(change, tuple(removed), tuple(left))
 
     def access_log(self, subject: str) -> list[ReadEntry]:
@@ -562,11 +604,11 @@ class PersonalData:
         request = self._pending_request(record.subject, request_id)
         key = self._request_key(request)
         sealed = envelope.add_reader(self.storage.get(record.pointer), subject_account, request.requester, key)
-        cid, digest = self.storage.add(sealed), envelope.integrity_hash(sealed)
+        cid, digest = self.store_file(record.subject, sealed), envelope.integrity_hash(sealed)
         try:
             decision = self.registry.grant_consent(subject_account, request_id, cid, digest)
         except ElicenseError:
-            self._discard(cid)
+            self._discard(record.subject, cid)
             raise
         self.collect(record.subject)
         return decision
@@ -594,12 +636,39 @@ class PersonalData:
         return None
 
     # supervision ---------------------------------------------------------------------------------------
-    def audit(self, supervisor, subject: str, *, record_finding: bool = True) -> AuditReport:
+    def inventory(self) -> dict[str, set[str]]:
+        """What the store holds, by reader: every stored envelope's CID under each address it is wrapped
+        for (the audit's view of the store itself, whatever the chain or the index name)."""
+        found: dict[str, set[str]] = {}
+        for cid in list(self.storage.pins()):
+            try:
+                readers = envelope.readers(self.storage.get(cid))
+            except ElicenseError:
+                continue  # not an envelope (an IPFS node's own files), or unreadable: nobody's personal data
+            for address in readers:
+                found.setdefault(address, set()).add(cid)
+        return found
+
+    def _held_for(self, record: PersonalRecord, inventory: dict[str, set[str]]) -> list[str]:
+        """Files held for the record besides the current one: those the chain named or the index says it
+        stored, and any envelope wrapped for the subject that no other record or asset claims."""
+        ownership = self.storage.ownership
+        ours = {c.cid for c in ownership.claims(self.owner(record.subject))}
+        unclaimed = {c for c in inventory.get(record.subject, ()) if not ownership.owners(c)}
+        # a CID the chain names but another record or asset stored is that one's file, not this record's
+        named = [c for c in self.pointers(record.subject) if c in ours or not ownership.owners(c)]
+        candidates = dict.fromkeys([*named, *sorted(ours), *sorted(unclaimed)])
+        return [c for c in candidates if c != record.pointer]
+
+    def audit(self, supervisor, subject: str, *, record_finding: bool = True,
+              inventory: dict[str, set[str]] | None = None) -> AuditReport:
         """What a supervisor checks with no data key: the current file is held and matches its hash,
-        every earlier file is gone, and after an erasure the last one too. The report's SHA-256 is the
-        evidence recorded on chain with the finding."""
+        every other file of the record is gone (earlier versions, drafts, uploads never signed, and any
+        envelope in the store wrapped for the subject), and after an erasure the last one too. The
+        report's SHA-256 is the evidence recorded on chain with the finding."""
         record = self._record(subject)
-        cids = self.pointers(record.subject)
+        cids = self._held_for(record, self.inventory() if inventory is None else inventory)
+        ownership = self.storage.ownership
         current = {"cid": record.pointer, "held": False, "matches": False}
         try:
             sealed = self.storage.get(record.pointer)
@@ -608,8 +677,17 @@ class PersonalData:
             pass
         except ElicenseError:
             current["held"] = True
-        earlier = [{"cid": c, "held": self.storage.has(c)} for c in cids if c != record.pointer]
-        leftovers = any(e["held"] for e in earlier)
+        if record.erased and current["held"] and not ownership.owns(self.owner(record.subject), record.pointer) \
+                and ownership.owners(record.pointer):
+            current["held"] = False  # another record's file, which a look-alike record named
+        history = set(self.pointers(record.subject))
+        claims = {c.cid: c for c in ownership.claims(self.owner(record.subject))}
+        now = time.time()
+        earlier = [{"cid": c, "held": self.storage.has(c),
+                    "pending": c not in history and c in claims and now - claims[c].stored_at < PENDING_TTL}
+                   for c in cids]
+        # a draft or upload waiting for the subject's signature is not a leftover of a live record
+        leftovers = any(e["held"] and (record.erased or not e["pending"]) for e in earlier)
         if record.erased:
             finding = "erasure-incomplete" if current["held"] or leftovers else "erasure-verified"
         elif not current["held"]:
@@ -633,10 +711,11 @@ class PersonalData:
         """Audits every record, page by page; ``progress(done, total)`` after each."""
         total = self.registry.subject_count()
         reports: list[AuditReport] = []
+        inventory = self.inventory()  # one pass over the store for all records
         offset = 0
         while offset < total:
             for subject in self.registry.subjects(offset, PAGE):
-                reports.append(self.audit(supervisor, subject, record_finding=record_finding))
+                reports.append(self.audit(supervisor, subject, record_finding=record_finding, inventory=inventory))
                 if progress:
                     progress(len(reports), total)
             offset += PAGE

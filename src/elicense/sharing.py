@@ -25,6 +25,7 @@ from . import types
 from .errors import ElicenseError, InvalidInput, NotAllowed, NotFound
 from .registries.sharing import DataSharing, PublishedAsset
 from .storage import envelope
+from .storage.owners import Owner
 
 READ_FIELDS = [
     {"name": "assetId", "type": "uint64"}, {"name": "version", "type": "uint32"},
@@ -56,6 +57,7 @@ def share(sharing: DataSharing, owner, storage, data: bytes, data_type: str, rea
     sealed = envelope.seal(data, {owner.address: public_key(owner), **readers})
     cid = storage.add(sealed)
     published = sharing.publish(owner, data_type, "sha256", envelope.integrity_hash(sealed), pointer=cid, fee=fee)
+    storage.ownership.claim(cid, asset_owner(sharing, published.asset_id), "asset")
     if readers:
         sharing.allow(owner, published.asset_id, list(readers))
     return published
@@ -67,9 +69,15 @@ def add_reader(sharing: DataSharing, owner, storage, asset_id: int, reader: str,
     asset = _asset(sharing, asset_id)
     sealed = envelope.add_reader(storage.get(asset.pointer), owner.key, reader, reader_key)
     cid = storage.add(sealed)
+    storage.ownership.claim(cid, asset_owner(sharing, asset_id), "asset")
     version = sharing.update(owner, asset_id, envelope.integrity_hash(sealed), pointer=cid)
     sharing.allow(owner, asset_id, [reader])
     return version
+
+
+def asset_owner(sharing: DataSharing, asset_id: int) -> Owner:
+    """The asset as the store's ownership index names it: only its own files are served under it."""
+    return Owner.asset(sharing.chain.chain_id, sharing.address, asset_id)
 
 
 def typed_read(sharing: DataSharing, asset_id: int, version: int, not_after: int, nonce: bytes) -> dict:
@@ -123,6 +131,10 @@ class Gateway:
             try:
                 parsed = self._check(request)
                 asset = parsed["asset"]
+                if not self.storage.ownership.owns(asset_owner(self.sharing, asset.asset_id), asset.pointer):
+                    # CIDs are public: a look-alike asset may name anyone's file, fee or no fee
+                    raise NotAllowed(f"file {asset.pointer} was not stored for asset {asset.asset_id} of "
+                                     f"{self.sharing.address}; a file is served only under the asset that stored it")
                 sealed = self.storage.get(asset.pointer)
                 if envelope.integrity_hash(sealed) != asset.integrity_hash:
                     raise ElicenseError(f"the stored file of asset {asset.asset_id} does not match the hash on chain")

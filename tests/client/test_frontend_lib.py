@@ -504,6 +504,33 @@ def test_reader_added_in_javascript_opens_in_python(people):
     assert answers[5] == ("error", f"the public key given for {people.bank.address} belongs to another address")
 
 
+def test_sealed_in_javascript_opens_in_python(people):
+    """The wallet's reseal after a revocation: a fresh data key, exactly Python's format."""
+    document = json.dumps({"email": "alice@example.org", "name": "Zoë"}).encode()
+    readers = {people.alice.address: "0x" + crypto.public_key(people.alice).hex(),
+               people.bank.address.lower(): js_bytes(b"\x04" + crypto.public_key(people.bank))}
+    answers = node("call.mjs", [
+        call("sealEnvelope", js_bytes(document), readers),
+        call("sealEnvelope", js_bytes(document), readers),
+        call("sealEnvelope", js_bytes(document), {}),
+        call("sealEnvelope", js_bytes(document), {people.stranger.address: "0x" + crypto.public_key(people.bank).hex()}),
+    ])
+    (ok1, first), (ok2, second) = answers[:2]
+    assert ok1 == ok2 == "ok"
+    for sealed in (first, second):
+        assert envelope.open_envelope(sealed, people.alice) == envelope.open_envelope(sealed, people.bank) == document
+        assert cbor2.dumps(cbor2.loads(sealed), canonical=True) == sealed
+        assert envelope.readers(sealed) == sorted([people.alice.address, people.bank.address], key=lambda a: a.encode())
+        with pytest.raises(DecryptionError, match="is not a reader"):
+            envelope.open_envelope(sealed, people.stranger)
+    # a fresh data key and nonce each time: the old data key opens nothing of the new file
+    key1, _ = envelope._unwrap(envelope._decode(first), people.bank)
+    key2, _ = envelope._unwrap(envelope._decode(second), people.bank)
+    assert key1 != key2 and cbor2.loads(first)["nonce"] != cbor2.loads(second)["nonce"]
+    assert answers[2] == ("error", "an envelope needs at least one reader")
+    assert answers[3] == ("error", f"the public key given for {people.stranger.address} belongs to another address")
+
+
 def test_altered_envelopes_are_refused(people):
     sealed = sealed_for(b'{"name": "Alice"}', people.alice, people.bank)
     flipped = [sealed[:i] + bytes([sealed[i] ^ 0x01]) + sealed[i + 1:] for i in range(len(sealed))]

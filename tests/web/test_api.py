@@ -197,7 +197,7 @@ def test_a_batched_licence_is_recorded_against_its_agency_and_renewed_after_its_
     assert licence_of(api, owner, second.licence_id)["status"] == "renewed"
 
 
-def test_the_gateway_serves_a_shared_file_only_to_an_admitted_reader(api, client, storage):
+def test_the_gateway_serves_a_shared_file_only_to_an_admitted_reader(api, client, storage, server):
     from elicense import sharing
     from elicense.storage import envelope
 
@@ -206,6 +206,8 @@ def test_the_gateway_serves_a_shared_file_only_to_an_admitted_reader(api, client
     published = sharing.share(contract, owner, storage, b"land parcels 2026" * 100, "land-register",
                               {reader.address: crypto.public_key(reader)})
     base = f"/api/sharing/{contract.address}/assets"
+    assert "not a data-sharing contract this server serves" in error_of(api.get(base), 404)
+    server.app.state.sharing.append(contract.address)  # the operator serves it (serve --sharing)
     directory = api.ok(api.get(base))
     assert directory["owner"] == owner.address and directory["total"] == 1
     assert directory["items"][0]["data_type"] == "land-register"
@@ -220,5 +222,11 @@ def test_the_gateway_serves_a_shared_file_only_to_an_admitted_reader(api, client
     assert "used already" in error_of(api.post(f"{base}/{published.asset_id}/read", body), 403)
     other = {k: v for k, v in sharing.sign_read(contract, stranger, published.asset_id).items() if k != "asset_id"}
     assert "is not on the allow-list" in error_of(api.post(f"{base}/{published.asset_id}/read", other), 403)
-    assert "not a DataSharing contract" in error_of(api.get(f"/api/sharing/{owner.address}/assets"), 404)
+    assert "not a data-sharing contract this server serves" in error_of(api.get(f"/api/sharing/{owner.address}/assets"),
+                                                                          404)
     assert "no shared data asset 99" in error_of(api.get(f"{base}/99"), 404)
+    # a configured address that is no DataSharing (an operator's typo) is refused as such
+    server.app.state.sharing.append(owner.address)
+    assert "is not a DataSharing contract" in error_of(api.get(f"/api/sharing/{owner.address}/assets"), 404)
+    server.app.state.sharing.remove(owner.address)
+    server.app.state.sharing.remove(contract.address)

@@ -19,12 +19,35 @@ ALICE = {"name": "Alice Example", "email": "alice@example.org", "city": "Tartu"}
 
 
 @pytest.fixture
-def world(client, storage):
+def world(client, storage, server):
     controller, alice, bank = register(client, "issuer"), register(client, "holder"), register(client, "inspector")
     registry = personal.deploy(client.chain, controller)
     data = PersonalData(registry, storage, identities=client.identities)
     data.create_with_consent(controller, alice, ALICE, "citizen registry")
-    return controller, alice, bank, registry, data
+    server.app.state.personal.append(registry.address)  # the operator configures it (serve --personal)
+    yield controller, alice, bank, registry, data
+    server.app.state.personal.remove(registry.address)
+
+
+def sign_plain(account, typed: dict) -> str:
+    return "0x" + bytes(account.sign_message(encode_typed_data(full_message=typed)).signature).hex()
+
+
+def store_signature(api, registry, subject, sealed: bytes, request_id: int | None = None) -> str:
+    """The subject's signature over an upload's hash and use (what the page signs before a grant or a reseal)."""
+    params = {"integrity_hash": "0x" + envelope.integrity_hash(sealed).hex()}
+    if request_id is not None:
+        params["request_id"] = request_id
+    typed = api.ok(api.get(f"/api/personal/{registry.address}/subjects/{subject.address}/store-request",
+                           **params))["typed"]
+    return sign_plain(subject, typed)
+
+
+def purposes_seen_by(api, registry, subject: str, viewer) -> dict[int, str]:
+    base = f"/api/personal/{registry.address}/subjects/{subject}"
+    prepared = api.ok(api.get(base + "/purposes-request", viewer=viewer.address))
+    body = {"viewer": viewer.address, "deadline": prepared["deadline"], "signature": sign_plain(viewer, prepared["typed"])}
+    return {i["request_id"]: i["text"] for i in api.ok(api.post(base + "/purposes", body))["items"]}
 
 
 def sign_typed(account, typed: dict) -> str:
@@ -53,7 +76,8 @@ def test_views_of_the_chain(api, world, client):
     assert "Alice" not in json.dumps(page)  # the chain's view holds no personal data
     assert api.ok(api.get(f"{base}/subjects/{alice.address}"))["record"]["version"] == 1
     assert "no personal-data record" in error_of(api.get(f"{base}/subjects/{new_account().address}"), 404)
-    assert "not a PersonalDataRegistry" in error_of(api.get(f"/api/personal/{controller.address}"), 404)
+    assert "not a personal-data registry this server serves" in error_of(api.get(f"/api/personal/{controller.address}"),
+                                                                           404)
     assert "address" in error_of(api.get("/api/personal/0x12"), 400)
     assert error_of(api.get(base + "/records", limit=101), 422)
 
@@ -98,26 +122,32 @@ def test_consent_granted_from_the_page_flow(api, world, storage):
                                            "purpose": "mortgage application", "public_key": "0x" + public_key(bank).hex()})
     pending = api.ok(api.get(f"{base}/subjects/{alice.address}/requests", pending="true"))["items"]
     assert [r["requester"] for r in pending] == [bank.address] and pending[0]["public_key"]
-    assert pending[0]["purpose_text"] == "mortgage application"  # the statement, checked against its commitment
-    assert purpose_commitment(pending[0]["purpose_text"], pending[0]["purpose_salt"]).hex() == pending[0]["purpose"][2:]
     request_id = pending[0]["request_id"]
+    # the statement only for the parties, who sign for it; the chain holds a salted commitment of it
+    assert "purpose_text" not in pending[0] and "mortgage" not in json.dumps(pending)
+    assert purposes_seen_by(api, registry, alice.address, alice) == {request_id: "mortgage application"}
+    assert purposes_seen_by(api, registry, alice.address, bank) == {request_id: "mortgage application"}
 
     # the page: fetch its own file through the gateway, wrap the data key to the requester, upload
     old = registry.record(alice.address)
     sealed = bytes.fromhex(api.ok(gateway_read(api, registry, alice, alice.address))["envelope"][2:])
     wrapped = envelope.add_reader(sealed, alice, bank.address, bytes.fromhex(pending[0]["public_key"][2:]))
     path = f"{base}/requests/{request_id}/grant"
+    assert "addressed to" in error_of(api.post(path, {"subject": bank.address, "envelope": "0x" + wrapped.hex(),
+                                                      "signature": "0x00"}), 403)
+    assert "not an elicense envelope" in error_of(api.post(path, {"subject": alice.address, "envelope": "0x00ff",
+                                                                  "signature": "0x00"}), 400)
+    signature = store_signature(api, registry, alice, wrapped, request_id)
     assert f"not wrapped for {bank.address}" in error_of(
-        api.post(path, {"subject": alice.address, "envelope": "0x" + sealed.hex()}), 400)
-    assert "addressed to" in error_of(api.post(path, {"subject": bank.address, "envelope": "0x" + wrapped.hex()}), 403)
-    assert "not an elicense envelope" in error_of(api.post(path, {"subject": alice.address, "envelope": "0x00ff"}), 400)
-    prepared, receipt = api.perform(alice, path, {"subject": alice.address, "envelope": "0x" + wrapped.hex()})
+        api.post(path, {"subject": alice.address, "envelope": "0x" + sealed.hex(), "signature": signature}), 400)
+    prepared, receipt = api.perform(alice, path, {"subject": alice.address, "envelope": "0x" + wrapped.hex(),
+                                                  "signature": signature})
     assert receipt["from"] == alice.address and prepared["cid"] == registry.record(alice.address).pointer
     assert not storage.has(old.pointer)  # the superseded file left the store once the grant was mined
     served = api.ok(gateway_read(api, registry, bank, alice.address, "city"))
     assert json.loads(envelope.open_envelope(bytes.fromhex(served["envelope"][2:]), bank))["city"] == "Tartu"
-    assert "already answered" in error_of(api.post(path, {"subject": alice.address, "envelope": "0x" + wrapped.hex()}),
-                                          409)
+    assert "already answered" in error_of(api.post(path, {"subject": alice.address, "envelope": "0x" + wrapped.hex(),
+                                                          "signature": signature}), 409)
 
     # revoke: the bank's next read is refused (and logged)
     api.perform(alice, base + "/consents/revoke", {"subject": alice.address, "requester": bank.address})
@@ -143,18 +173,24 @@ def test_consent_denied(api, world, client):
         "public_key": "0x" + public_key(bank).hex()}), 404)
 
 
-def test_a_shared_asset_is_requested_and_read_with_prepared_signatures(api, client, storage):
+def test_a_shared_asset_is_requested_and_read_with_prepared_signatures(api, client, storage, server):
     from elicense import sharing
 
     owner, reader = register(client, "issuer"), register(client, "inspector")
     contract = sharing.deploy(client.chain, owner)
+    server.app.state.sharing.append(contract.address)
     published = sharing.share(contract, owner, storage, b"parcel register 2026", "land-register",
                               {reader.address: public_key(reader)}, fee=10**12)
     base = f"/api/sharing/{contract.address}/assets/{published.asset_id}"
     prepared, receipt = api.perform(reader, base + "/access", {"reader": reader.address, "purpose": "valuation"})
     assert int(prepared["sign"]["tx"]["value"]) == 10**12 and contract.has_grant(published.asset_id, reader.address, 1)
-    granted = contract.requests(published.asset_id)[-1]  # only the purpose's salted commitment is on chain
-    assert granted.purpose == purpose_commitment("valuation", prepared["purpose_salt"])
+    # the purpose on chain is a salted commitment; only the reader got the salt that opens it
+    from eth_utils import keccak
+
+    granted = next(e for e in receipt["events"] if e["event"] == "AccessGranted")
+    salt = bytes.fromhex(prepared["purpose_salt"][2:])
+    assert granted["args"]["purpose"] == prepared["purpose"] == "0x" + purpose_commitment("valuation", salt).hex()
+    assert granted["args"]["purpose"] != "0x" + keccak(text="valuation").hex()
     request = api.ok(api.get(base + "/read-request"))
     message = dict(request["typed"]["message"], nonce=bytes.fromhex(request["typed"]["message"]["nonce"][2:]))
     signature = reader.sign_message(encode_typed_data(full_message={**request["typed"], "message": message})).signature
@@ -164,3 +200,4 @@ def test_a_shared_asset_is_requested_and_read_with_prepared_signatures(api, clie
     assert envelope.open_envelope(response.content, reader) == b"parcel register 2026"
     assert "no shared data asset" in error_of(api.post(f"/api/sharing/{contract.address}/assets/99/access",
                                                        {"reader": reader.address, "purpose": "x"}), 404)
+    server.app.state.sharing.remove(contract.address)

@@ -20,9 +20,15 @@ from conftest import PROJECT, register
 from eth_account.messages import encode_typed_data
 from playwright.sync_api import expect
 
+import cbor2
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from elicense import personal, sharing
 from elicense.crypto import public_key
+from elicense.errors import DecryptionError
 from elicense.personal import PersonalData, ReadRefused
+from elicense.storage import envelope
 from test_pages import import_key, shot, tid
 
 ALICE = {"name": "Alice Example", "email": "alice@example.org", "city": "Tartu", "born": "1990-04-01"}
@@ -69,7 +75,7 @@ def subject_world(client, storage, server, api):
     server.app.state.personal.remove(registry.address)
 
 
-def test_wallet_personal_data_consents_and_access_log(open_page, subject_world, tmp_path):
+def test_wallet_personal_data_consents_and_access_log(open_page, subject_world, storage, tmp_path):
     controller, alice, bank, insurer, stranger, registry, data = subject_world
     requests = {r.requester: r.request_id for r in registry.requests_for(alice.address)}
     page = open_page("wallet.html", 1200, 1000)
@@ -149,13 +155,28 @@ def test_wallet_personal_data_consents_and_access_log(open_page, subject_world, 
     assert [e["result"] for e in exported["access_log"]][0] == "not-authorised"
     assert exported["active_consents"] == [bank.address]
 
-    # Revoke: the bank's reads are refused from then on (and logged)
+    # Revoke: the bank's reads are refused from then on (and logged), and the page reseals the data under
+    # a fresh data key, so the key the bank kept from its granted read opens nothing stored from now on
+    granted = registry.record(alice.address)
+    kept_key, _ = envelope._unwrap(envelope._decode(storage.get(granted.pointer)), bank)
     row(card, "consent", requester=bank.address).get_by_test_id("revoke-button").click()
     tid(page, "confirm-yes").click()
     expect(card.get_by_test_id("consents-empty")).to_be_visible(timeout=60_000)
     assert not registry.consent_of(alice.address, bank.address).active
     with pytest.raises(ReadRefused):
         data.read(bank, alice.address)
+    resealed = registry.record(alice.address)
+    assert resealed.version == granted.version + 1 and resealed.pointer != granted.pointer
+    current = storage.get(resealed.pointer)
+    assert bank.address not in envelope.readers(current)
+    with pytest.raises(DecryptionError, match="is not a reader"):
+        envelope.open_envelope(current, bank)
+    fields = cbor2.loads(current)
+    with pytest.raises(InvalidTag):  # the bank's kept data key against the current ciphertext
+        AESGCM(kept_key).decrypt(fields["nonce"], fields["ct"], b"elicense-envelope/v1")
+    assert json.loads(envelope.open_envelope(current, alice)) == ALICE  # the data itself is unchanged
+    assert json.loads(envelope.open_envelope(current, controller)) == ALICE
+    assert not storage.has(granted.pointer)  # the file the bank could open left the store
     tid(page, "personal-refresh").click()
     expect(row(page, "access-row", reader=bank.address, result="not-authorised")).to_have_count(1, timeout=60_000)
 
@@ -281,7 +302,7 @@ def test_sharing_page_reports_a_bad_contract_address(open_page, client, server):
     page = open_page("sharing.html")
     tid(page, "contract-input").fill(client.identities.address)
     tid(page, "contract-open").click()
-    expect(tid(page, "error-banner")).to_contain_text("is not a DataSharing contract")
+    expect(tid(page, "error-banner")).to_contain_text("is not a data-sharing contract this server serves")
     tid(page, "contract-input").fill("0x1234")
     tid(page, "contract-open").click()
     expect(tid(page, "error-banner")).to_contain_text("address")

@@ -15,5 +15,5 @@ export { b45decode, b45encode } from "./base45.js";
 export { decodeQr, encodeQr, isCompactQr, qrDataUrl, qrToCanvas, qrVersion, scanImageData } from "./qr.js";
 export { api, apiBytes, perform, signAndSubmit, signPending, signTyped } from "./api.js";
 export { cborCanonical } from "./cbor.js";
-export { ENVELOPE_VERSION, addReader, envelopeReaders, openEnvelope } from "./envelope.js";
+export { ENVELOPE_VERSION, addReader, envelopeReaders, openEnvelope, sealEnvelope } from "./envelope.js";
 export { fieldCommitment, fieldsText, opensPurpose, purposeCommitment } from "./commitments.js";

@@ -115,6 +115,14 @@ export function openEnvelope(bytes, privateKey) {
 export function addReader(bytes, privateKey, address, publicKey) {
   const fields = decode(bytes);
   const { dataKey } = unwrap(fields, privateKey);
+  const [checksummed, key] = readerKey(address, publicKey);
+  const { mac, ...body } = fields;
+  body.keys = { ...fields.keys, [checksummed]: encryptTo(key, dataKey) };
+  return cborCanonical({ ...body, mac: macOf(dataKey, body) });
+}
+
+/** [checksummed address, 64-byte key] after checking that publicKey (64 or 65 bytes, hex or bytes) is address's. */
+function readerKey(address, publicKey) {
   let key = fromHex(publicKey, "public key");
   if (key.length === 65 && key[0] === 4) key = key.subarray(1);
   if (typeof address !== "string" || !isAddress(address)) {
@@ -128,8 +136,26 @@ export function addReader(bytes, privateKey, address, publicKey) {
     owner = null; // not a point on the curve
   }
   if (owner !== checksummed) throw new Error(`the public key given for ${address} belongs to another address`);
-  const { mac, ...body } = fields;
-  body.keys = { ...fields.keys, [checksummed]: encryptTo(key, dataKey) };
+  return [checksummed, key];
+}
+
+/**
+ * Seals a document (bytes) for readers ({address: public key}) under a fresh random data key, as
+ * envelope.seal does in Python: after a consent is revoked the page reseals the subject's data this way,
+ * so a data key the former reader kept opens nothing stored from then on. Returns the envelope's bytes.
+ */
+export function sealEnvelope(plaintext, readers) {
+  if (!(plaintext instanceof Uint8Array)) throw new Error("a document to seal must be bytes");
+  const entries = Object.entries(readers ?? {});
+  if (entries.length === 0) throw new Error("an envelope needs at least one reader");
+  const dataKey = globalThis.crypto.getRandomValues(new Uint8Array(32));
+  const nonce = globalThis.crypto.getRandomValues(new Uint8Array(12));
+  const keys = {};
+  for (const [address, publicKey] of entries) {
+    const [checksummed, key] = readerKey(address, publicKey);
+    keys[checksummed] = encryptTo(key, dataKey);
+  }
+  const body = { t: TYPE, v: ENVELOPE_VERSION, nonce, ct: gcm(dataKey, nonce, AAD).encrypt(plaintext), keys };
   return cborCanonical({ ...body, mac: macOf(dataKey, body) });
 }
 

@@ -42,6 +42,17 @@ class Storage(ABC):
 
     #: where the store lives (a folder or an API address), for messages
     location: str
+    #: the SQLite file of the ownership index (storage/owners.py)
+    index_path: Path
+
+    @property
+    def ownership(self):
+        """Which (chain, contract, subject or asset) stored which file (:class:`~elicense.storage.owners.Ownership`)."""
+        if getattr(self, "_ownership", None) is None:
+            from .owners import Ownership
+
+            self._ownership = Ownership(self.index_path)
+        return self._ownership
 
     @abstractmethod
     def add(self, data: bytes, cid_version: int = 0) -> str:

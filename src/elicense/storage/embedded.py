@@ -41,6 +41,7 @@ class EmbeddedStore(Storage):
     def __init__(self, root: Path | str | None = None):
         self.root = Path(root) if root is not None else default_root()
         self.location = str(self.root)
+        self.index_path = self.root / "ownership.sqlite3"  # not a two-character shard: pins() skips it
 
     def _path(self, cid: str) -> Path:
         return self.root / cid[-3:-1] / cid

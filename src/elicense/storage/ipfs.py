@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import urllib.parse
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import ipfshttpclient
 from ipfshttpclient import exceptions as ipfs_errors
 
 from ..errors import ElicenseError, InvalidInput, NodeUnreachable, NotFound
-from . import Storage, StorageCorrupted, StoreStat, check_cid, check_cid_version
+from . import Storage, StorageCorrupted, StoreStat, check_cid, check_cid_version, default_root
 from .unixfs import CHUNK_SIZE, cid_of, normalize_cid
 
 DEFAULT_API = "/ip4/127.0.0.1/tcp/5001/http"
@@ -60,8 +62,11 @@ class IpfsStore(Storage):
     """
 
     def __init__(self, api: str = DEFAULT_API, *, timeout: float = 60.0, read_timeout: float = 3.0,
-                 offline: bool = True):
+                 offline: bool = True, index: Path | str | None = None):
         self.location = api
+        # the node cannot hold it (a copy in MFS would keep erased blocks alive): a local file per node address
+        named = re.sub(r"[^A-Za-z0-9.]+", "_", api_multiaddr(api) if isinstance(api, str) else str(api)).strip("_")
+        self.index_path = Path(index) if index is not None else default_root().parent / "ipfs-index" / f"{named}.sqlite3"
         self.offline = offline
         self._read_timeout = read_timeout
         try:
@@ -204,6 +209,8 @@ class IpfsStore(Storage):
 
     def close(self) -> None:
         self._client.close()
+        if getattr(self, "_ownership", None) is not None:
+            self._ownership.close()
 
     def __enter__(self) -> "IpfsStore":
         return self

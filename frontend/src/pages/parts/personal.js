@@ -5,7 +5,10 @@
 // the active consents (revoke) and the access log with its hash-chain check.
 //
 // The data key and the decrypted data never leave the page: the server relays the sealed envelope and
-// receives, for a grant, the new envelope the page made; every answer is a transaction the page signs.
+// receives, for a grant or a reseal, the new envelope the page made with the subject's signature over
+// its hash (the gateway stores nothing for a subject without it); every answer is a transaction the page
+// signs. Revoking a consent reseals the data under a fresh data key without the former reader, so a key
+// it kept opens nothing stored from then on. Purpose statements come only on the subject's signed request.
 
 import {
   byTestId, cell, confirmDialog, downloadText, el, formatValue, h, hashCode, localTime, perform, run,
@@ -74,8 +77,39 @@ export function personalSection(root, { getConfig, currentWallet }) {
       throw err;
     }
     const log = await el.api(`${base}/log`);
-    Object.assign(state, { record: subject.record, requests: subject.requests ?? [], consented: subject.consented ?? [], log });
+    const requests = subject.requests ?? [];
+    if (requests.length > 0) {
+      const texts = await purposeTexts(state);
+      for (const r of requests) {
+        const opening = texts.get(r.request_id);
+        r.purpose_text = opening?.text ?? null;
+        r.purpose_salt = opening?.salt ?? null;
+      }
+    }
+    Object.assign(state, { record: subject.record, requests, consented: subject.consented ?? [], log });
     return true;
+  }
+
+  /** request id → {text, salt} of its purpose: the server shows them only to a party, on a signed request. */
+  async function purposeTexts(state) {
+    const base = `/api/personal/${state.registry}/subjects/${state.wallet.address}`;
+    const prepared = await el.api(`${base}/purposes-request?${new URLSearchParams({ viewer: state.wallet.address })}`);
+    const signature = await el.signTyped(state.wallet, prepared.typed);
+    const answer = await el.api(`${base}/purposes`, {
+      method: "POST",
+      body: { viewer: state.wallet.address, deadline: prepared.deadline, signature },
+    });
+    return new Map(answer.items.map((i) => [i.request_id, { text: i.text, salt: i.salt }]));
+  }
+
+  /** The subject's signature over a new file's SHA-256 and use (a grant's request id, or none: a reseal). */
+  async function signStore(state, sealed, busy, requestId = null) {
+    busy?.update("Signing the new file so that the gateway stores it for you…");
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", sealed));
+    const params = new URLSearchParams({ integrity_hash: el.toHex(digest) });
+    if (requestId !== null) params.set("request_id", String(requestId));
+    const { typed } = await el.api(`/api/personal/${state.registry}/subjects/${state.wallet.address}/store-request?${params}`);
+    return el.signTyped(state.wallet, typed);
   }
 
   async function reload(state) {
@@ -358,10 +392,11 @@ export function personalSection(root, { getConfig, currentWallet }) {
       }
       busy.update(`Wrapping your data key to ${shortHex(who, 10)}…`);
       const sealed = el.addReader(el.fromHex(served.envelope, "envelope"), state.wallet.privateKey, who, request.public_key);
+      const signature = await signStore(state, sealed, busy, request.request_id);
       await perform(
         state.wallet,
         `/api/personal/${state.registry}/requests/${request.request_id}/grant`,
-        { subject: state.wallet.address, envelope: el.toHex(sealed) },
+        { subject: state.wallet.address, envelope: el.toHex(sealed), signature },
         busy,
       );
     });
@@ -411,15 +446,37 @@ export function personalSection(root, { getConfig, currentWallet }) {
   async function revokeConsent(state, requester, button) {
     const yes = await confirmDialog(
       "Revoke this consent?",
-      `${requester} will no longer be able to read your data through the registry. Every later attempt is refused and logged.`,
+      `${requester} will no longer be able to read your data through the registry. Every later attempt is refused and logged. ` +
+        "Your data is then sealed again under a fresh key, here in this page, so a key it kept opens nothing stored from now on.",
       "Revoke",
       true,
     );
     if (!yes) return;
-    await run(button, "Revoking…", (busy) =>
-      perform(state.wallet, `/api/personal/${state.registry}/consents/revoke`, { subject: state.wallet.address, requester }, busy),
-    );
+    await run(button, "Revoking…", async (busy) => {
+      await perform(state.wallet, `/api/personal/${state.registry}/consents/revoke`, { subject: state.wallet.address, requester }, busy);
+      await reseal(state, busy);
+    });
     await run(null, "Refreshing…", () => reload(state));
+  }
+
+  /** Your data under a fresh data key, sealed here for today's readers only, stored and recorded (rectify). */
+  async function reseal(state, busy) {
+    const served = await gatewayRead(state, busy);
+    if (served.tampered || served.missing) {
+      state.flag = { tampered: Boolean(served.tampered), missing: Boolean(served.missing) };
+      throw new Error(`${flagSentence(state.flag)} The consent is revoked, but the file cannot be sealed again until the controller rectifies it.`);
+    }
+    busy.update("Sealing your data again under a fresh key…");
+    const plain = el.openEnvelope(el.fromHex(served.envelope, "envelope"), state.wallet.privateKey);
+    const { readers } = await el.api(`/api/personal/${state.registry}/subjects/${state.wallet.address}/readers`);
+    const sealed = el.sealEnvelope(plain, Object.fromEntries(readers.map((r) => [r.address, r.public_key])));
+    const signature = await signStore(state, sealed, busy);
+    await perform(
+      state.wallet,
+      `/api/personal/${state.registry}/subjects/${state.wallet.address}/reseal`,
+      { envelope: el.toHex(sealed), signature },
+      busy,
+    );
   }
 
   // ------------------------------------------------------------ the access log
