@@ -206,8 +206,13 @@ def test_no_personal_value_on_chain_and_nothing_decryptable_after_erasure(node, 
             assert served["envelope"]
         current = storage.get(rest.call("GET", f"{base}/subjects/{maarja.address}")["record"]["pointer"])
         rewrapped = envelope.add_reader(current, maarja, people["insurer"].address, public_key(people["insurer"]))
-        rest.call("POST", f"{base}/requests/{by_requester[people['insurer'].address]}/grant",
-                  json={"subject": maarja.address, "envelope": "0x" + rewrapped.hex()})  # never signed
+        insurer_request = by_requester[people["insurer"].address]
+        typed = rest.call("GET", f"{base}/subjects/{maarja.address}/store-request", params={
+            "integrity_hash": "0x" + envelope.integrity_hash(rewrapped).hex(), "request_id": insurer_request})["typed"]
+        rest.call("POST", f"{base}/requests/{insurer_request}/grant", json={
+            "subject": maarja.address, "envelope": "0x" + rewrapped.hex(),
+            "signature": "0x" + bytes(maarja.sign_message(encode_typed_data(full_message=typed)).signature).hex()})
+        # ... and she never signs grantConsent: the upload is stored, no record points at it
 
         # ---- rectify, then erase and collect
         personal("rectify", maarja.address, "-f", "street=Lai tn 1, Tartu", account="controller")

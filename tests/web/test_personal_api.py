@@ -102,7 +102,7 @@ def test_the_gateway_logs_then_serves_and_refusals_are_logged(api, world):
     prepared = api.ok(api.get(f"/api/personal/{registry.address}/read-request", subject=alice.address))
     body = {"reader": alice.address, "what": prepared["what"], "deadline": prepared["deadline"],
             "nonce": prepared["nonce"], "signature": sign_typed(bank, prepared["typed"])}
-    assert "not signed by the reader it names" in error_of(
+    assert f"{alice.address} is not who signed the read request" in error_of(
         api.post(f"/api/personal/{registry.address}/subjects/{alice.address}/read", body), 403)
     assert len(api.ok(api.get(f"/api/personal/{registry.address}/subjects/{alice.address}/log"))["items"]) == 2
     # the field names are a salted commitment: the chain cannot tell which fields were read
