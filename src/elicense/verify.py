@@ -191,10 +191,11 @@ def _candidates(client, registry, ref: dict, data_hash: bytes, holder: str):
     holder's signature, over an id that binds the agency, picks the right one)."""
     seen = set()
 
+    unknown = {"root": ref.get("root"), "proof": [],  # a leaf no batch holds: checked later, "unknown licence"
+               "leaf": [types.ZERO_ADDRESS, "0x" + data_hash.hex(), 0, 0, "0x" + "00" * 32]}
+
     def entry(agency: str) -> dict:
-        found = client.batch_entry(registry, agency, ref["root"], data_hash)
-        return found or {"agency": agency, "root": ref["root"], "proof": [],  # checked later: "unknown licence"
-                         "leaf": [types.ZERO_ADDRESS, "0x" + data_hash.hex(), 0, 0, "0x" + "00" * 32]}
+        return client.batch_entry(registry, agency, ref["root"], data_hash) or {**unknown, "agency": agency}
 
     if "block" in ref:
         if ref["block"] <= registry.chain.w3.eth.block_number:
@@ -207,10 +208,9 @@ def _candidates(client, registry, ref: dict, data_hash: bytes, holder: str):
             if issued.agency not in seen:
                 seen.add(issued.agency)
                 yield issued.agency, entry(issued.agency)
-    type_name = types.CERT_TYPE_NAMES.get(registry.cert_type)
-    for agency in client.issuers.agencies():
-        if agency.code not in seen and type_name in agency.cert_types:
-            yield agency.code, None if "block" in ref else entry(agency.code)
+    for code in client.issuers.codes_with_type(registry.cert_type, client.deployment.block):
+        if code not in seen:  # no batch of this agency has the root: the placeholder is what there is
+            yield code, None if "block" in ref else {**unknown, "agency": code}
 
 
 def verify(client, presentation, *, holder: str | None = None, org_code: str | None = None,

@@ -86,6 +86,11 @@ class IssuerRegistry(Wrapper):
         codes = [self.chain.call(self.contract.functions.agencyCodeAt(i)) for i in range(count)]
         return [_agency(self.chain.call(self.contract.functions.agency(c))) for c in codes]
 
+    def codes_with_type(self, cert_type: int, from_block: int = 0) -> list[str]:
+        """The codes of every agency ever accredited for ``cert_type``, read from one log query."""
+        logs = self.contract.events.AgencyAdded().get_logs(from_block=from_block)
+        return [types.code_text(e["args"]["code"]) for e in logs if e["args"]["certTypes"] >> cert_type & 1]
+
     def agency_of_signer(self, signer: str) -> str | None:
         raw = self.chain.call(self.contract.functions.agencyOfSigner(types.address(signer)))
         return types.code_text(raw) or None
