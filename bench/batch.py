@@ -84,6 +84,7 @@ def batches(store_dir: Path) -> dict:
         # What a holder or inspector pays later, once per licence: a claim, or a first check that claims.
         inspector = new_account()
         client.register_user("inspector", "inspector", account=inspector)
+        agency.authorise_inspector("degree", inspector.address)
         mine = [q for q in agency.licences_of(people[5].address) if q.batch]
         claim = agency.claim(mine[0])
         checker = client.with_sender(inspector)

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from elicense import Client
+from elicense.batch import BatchRow, batch_args
 from elicense.chain import account_from_key
 from elicense.crypto import new_account
 from elicense.licence import LicenceDocument
@@ -67,6 +68,7 @@ def measure(kind: str = "anvil") -> dict:
         client.issuers.approve(authorities[1], reinstate.proposal_id)
 
         licences = client.licences("degree")
+        gas["authorise_inspector"] = licences.authorise_inspector(signer, inspector.address).gas_used
 
         def issue(holder):
             doc = LicenceDocument.new(3, "EDU-UH", holder.address, {"degree": "MSc"}, 0, 2**40 - 1)
@@ -84,6 +86,13 @@ def measure(kind: str = "anvil") -> dict:
         gas["reinstate"] = licences.reinstate(signer, target).gas_used
         gas["revoke"] = licences.revoke(signer, target, 2).gas_used
 
+        # a batch of 100 (one slot whatever its size), then one of its licences claimed into storage
+        rows = [BatchRow(holders[i % 3].address, {"degree": "BSc", "n": str(i)}) for i in range(100)]
+        batch = client.with_sender(signer).issue_batch("degree", "EDU-UH", rows)
+        gas["issue_batch_100"] = batch.gas_used
+        mine = [q for q in client.licences_of(holders[0].address) if q.batch]
+        gas["claim"] = licences.claim(signer, *batch_args(mine[0].batch)).gas_used
+
         # check: a valid, freshly signed presentation, recorded in the holder's access log
         other = client.with_sender(signer).send_certification(holders[2].address, "EDU-UH", "degree", {"degree": "MSc"})
         found = client.query_licence(holders[2].address, other.block_number, other.tx_hash)
@@ -95,7 +104,13 @@ def measure(kind: str = "anvil") -> dict:
                                        p.signed_tuple(), bytes.fromhex(p.signature[2:]))
         assert result == "valid", result
         gas["check"] = tx.gas_used
-        gas["close_record"] = licences.close_record(signer, holders[0].address, 1).gas_used
+        # closing a record is a civil registry's act (capability bit 0, named by the authorities)
+        registrar = new_account()
+        client.register_user("registrar", "issuer", account=registrar)
+        civil = client.issuers.propose_add_agency(authorities[0], "FI-DVV", "Population Register", [registrar.address],
+                                                  ["civil-registry"])
+        client.issuers.approve(authorities[1], civil.proposal_id)
+        gas["close_record"] = licences.close_record(registrar, holders[0].address, 1).gas_used
         assert other.licence_id
     return gas
 

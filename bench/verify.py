@@ -86,6 +86,7 @@ class World:
         self.by_address = {p.address: p for p in self.people}
         self.inspector = new_account()
         self.client.register_user("inspector", "inspector", account=self.inspector)
+        self.agency.authorise_inspector("degree", self.inspector.address)
         self.registry = self.agency.licences("degree")
         self.issued = 0
         self.singles: list[QueriedLicence] = []

@@ -143,8 +143,8 @@ contract IssuerRegistry is IIssuerRegistry {
     function _checkNewAgency(bytes32 code, address[] memory signers, uint256 certTypes, bytes32 parent) private view {
         if (code == bytes32(0)) revert IssuerCodeEmpty();
         if (_agencies[code].status != AgencyStatus.None) revert IssuerAgencyExists(code);
-        // Bit 0 is no type: certificate types start at 1.
-        if (signers.length == 0 || certTypes <= 1 || certTypes & 1 == 1) revert IssuerAgencyIncomplete(code);
+        // Bit 0 is the civil-registry capability, bits 1..255 the certificate types: at least one.
+        if (signers.length == 0 || certTypes == 0) revert IssuerAgencyIncomplete(code);
         for (uint256 i = 0; i < signers.length; ++i) {
             bytes32 taken = _signerAgency[signers[i]];
             if (taken != bytes32(0)) revert IssuerSignerTaken(signers[i], taken);
@@ -226,7 +226,6 @@ contract IssuerRegistry is IIssuerRegistry {
     }
 
     function _accreditedNow(bytes32 code, uint8 certType) private view returns (bool) {
-        if (certType == 0) revert IssuerCertTypeInvalid(certType);
         uint256 bit = uint256(1) << certType;
         for (uint256 level = 0; level < MAX_DEPTH && code != bytes32(0); ++level) {
             Agency storage a = _agencies[code];
@@ -237,7 +236,6 @@ contract IssuerRegistry is IIssuerRegistry {
     }
 
     function _accreditedAt(bytes32 code, uint8 certType, uint256 point, bool byBlock) private view returns (bool) {
-        if (certType == 0) revert IssuerCertTypeInvalid(certType);
         uint256 bit = uint256(1) << certType;
         for (uint256 level = 0; level < MAX_DEPTH && code != bytes32(0); ++level) {
             Agency storage a = _agencies[code];

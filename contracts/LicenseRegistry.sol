@@ -21,6 +21,10 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
     uint8 public constant CLOSE_CITIZENSHIP = 2;
     uint8 public constant CLOSE_OTHER = 3;
 
+    /// @notice The accreditation bit governance sets for a civil registry, the one that may close
+    /// records. Bit 0 is no certificate type (types are 1..255), so no licence type grants it.
+    uint8 public constant CIVIL_REGISTRY = 0;
+
     /// @dev Packed in one storage slot: issuing costs one new slot per licence. The agency is kept
     /// as a small index into `_agencyCodes` (at most 65,535 agencies per certificate type).
     struct Licence {
@@ -56,7 +60,8 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
     mapping(bytes32 digest => bool) private _usedPresentations;
     mapping(bytes32 code => uint16 index) private _agencyIndex;
     bytes32[] private _agencyCodes;
-    mapping(bytes32 root => Batch) private _batches;
+    mapping(bytes32 agency => mapping(bytes32 root => Batch)) private _batches;
+    mapping(address inspector => uint16 agencyIndex) private _inspectors;
 
     /// @param certType_ The certificate type this registry holds (1..255).
     /// @param identityRegistry The main chain's identity registry on the same chain, or this side
@@ -112,7 +117,7 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
         HolderRecord storage record = _holders[holder];
         if (record.closedAt != 0) revert LicenseRecordClosed(holder);
 
-        licenceId = licenceIdOf(dataHash);
+        licenceId = licenceIdOf(agency, dataHash);
         Licence storage l = _licences[licenceId];
         if (l.holder != address(0)) revert LicenseAlreadyIssued(licenceId);
         l.holder = holder;
@@ -128,8 +133,8 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
     function issueBatch(bytes32 root, uint32 count, bytes32 bundleHash) external {
         bytes32 agency = _accreditedAgency();
         if (root == bytes32(0) || count == 0) revert LicenseBatchInvalid();
-        Batch storage b = _batches[root];
-        if (b.count != 0) revert LicenseBatchExists(root);
+        Batch storage b = _batches[agency][root];
+        if (b.count != 0) revert LicenseBatchExists(agency, root);
         b.agencyIndex = _indexOf(agency);
         b.count = count;
         b.issuedAt = uint40(block.timestamp);
@@ -138,13 +143,16 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
     }
 
     /// @inheritdoc ILicenseRegistry
-    function claim(bytes32 root, BatchLeaf calldata leaf, bytes32[] calldata proof) external returns (bytes32 licenceId) {
-        Batch storage b = _batches[root];
-        if (b.count == 0) revert LicenseBatchUnknown(root);
+    function claim(bytes32 agency, bytes32 root, BatchLeaf calldata leaf, bytes32[] calldata proof)
+        external
+        returns (bytes32 licenceId)
+    {
+        Batch storage b = _batches[agency][root];
+        if (b.count == 0) revert LicenseBatchUnknown(agency, root);
         if (!MerkleProof.verifyCalldata(proof, root, batchLeafHash(leaf))) revert LicenseBatchProofInvalid(root);
         if (identities.roleOf(leaf.holder) != IIdentityRegistry.Role.Holder) revert LicenseHolderUnknown(leaf.holder);
         if (_holders[leaf.holder].closedAt != 0) revert LicenseRecordClosed(leaf.holder);
-        licenceId = licenceIdOf(leaf.dataHash);
+        licenceId = licenceIdOf(agency, leaf.dataHash);
         if (_licences[licenceId].holder != address(0)) revert LicenseAlreadyIssued(licenceId);
         _store(licenceId, leaf, b.agencyIndex, root);
     }
@@ -197,7 +205,8 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
 
     /// @inheritdoc ILicenseRegistry
     function closeRecord(address holder, uint8 reason, bytes32 evidence) external {
-        bytes32 agency = _accreditedAgency();
+        (bytes32 agency, bool civil) = issuers.signerAccreditation(msg.sender, CIVIL_REGISTRY);
+        if (!civil) revert LicenseNotCivilRegistry(msg.sender);
         if (reason == 0 || reason > CLOSE_OTHER) revert LicenseReasonInvalid(reason);
         if (identities.roleOf(holder) != IIdentityRegistry.Role.Holder) revert LicenseHolderUnknown(holder);
         HolderRecord storage record = _holders[holder];
@@ -206,6 +215,34 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
         record.closeReason = reason;
         bytes32 head = _appendRecord(record, RecordKind.Closed, evidence);
         emit RecordClosed(holder, agency, reason, evidence, head);
+    }
+
+    // ---------------------------------------------------------------- inspectors
+
+    /// @inheritdoc ILicenseRegistry
+    function authoriseInspector(address inspector) external {
+        bytes32 agency = _accreditedAgency();
+        if (identities.roleOf(inspector) != IIdentityRegistry.Role.Inspector) {
+            revert LicenseInspectorNotRegistered(inspector);
+        }
+        uint16 current = _inspectors[inspector];
+        if (current != 0) {
+            if (_agencyCodes[current] != agency) revert LicenseInspectorTaken(inspector, _agencyCodes[current]);
+            return;
+        }
+        _inspectors[inspector] = _indexOf(agency);
+        emit InspectorAuthorised(inspector, agency);
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function deauthoriseInspector(address inspector) external {
+        uint16 current = _inspectors[inspector];
+        bytes32 agency = _agencyCodes[current];
+        if (current == 0 || issuers.agencyOfSigner(msg.sender) != agency) {
+            revert LicenseNotInspectorAgency(inspector, msg.sender);
+        }
+        delete _inspectors[inspector];
+        emit InspectorDeauthorised(inspector, agency);
     }
 
     // ---------------------------------------------------------------- inspection
@@ -218,32 +255,39 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
         Presentation calldata presentation,
         bytes calldata signature
     ) external returns (CheckResult result) {
-        if (identities.roleOf(msg.sender) != IIdentityRegistry.Role.Inspector) revert LicenseNotInspector(msg.sender);
-        bytes32 licenceId = licenceIdOf(dataHash);
-        result = _record(holder, licenceId, _verify(holder, agency, licenceId, presentation, signature));
+        if (_inspectors[msg.sender] == 0) revert LicenseNotInspector(msg.sender);
+        bytes32 licenceId = presentation.licenceId;
+        result = _record(holder, licenceId, _verify(holder, agency, dataHash, presentation, signature));
     }
 
     /// @inheritdoc ILicenseRegistry
     function checkBatched(
         address holder,
         bytes32 agency,
+        bytes32 batchAgency,
         bytes32 root,
         BatchLeaf calldata leaf,
         bytes32[] calldata proof,
         Presentation calldata presentation,
         bytes calldata signature
     ) external returns (CheckResult result) {
-        if (identities.roleOf(msg.sender) != IIdentityRegistry.Role.Inspector) revert LicenseNotInspector(msg.sender);
-        bytes32 licenceId = licenceIdOf(leaf.dataHash);
-        if (_licences[licenceId].holder == address(0)) {
-            Batch storage b = _batches[root];
-            // An unprovable leaf is left unclaimed, and _verify then reports UnknownLicence.
-            if (
-                b.count != 0 && MerkleProof.verifyCalldata(proof, root, batchLeafHash(leaf))
-                    && identities.roleOf(leaf.holder) == IIdentityRegistry.Role.Holder
-            ) _store(licenceId, leaf, b.agencyIndex, root);
-        }
-        result = _record(holder, licenceId, _verify(holder, agency, licenceId, presentation, signature));
+        if (_inspectors[msg.sender] == 0) revert LicenseNotInspector(msg.sender);
+        _claimOnCheck(batchAgency, root, leaf, proof);
+        result = _record(holder, presentation.licenceId, _verify(holder, agency, leaf.dataHash, presentation, signature));
+    }
+
+    /// @dev Only a leaf of the batch `batchAgency` committed becomes a licence, and always that
+    /// agency's. An unprovable leaf is left unclaimed, and _verify then reports UnknownLicence.
+    function _claimOnCheck(bytes32 batchAgency, bytes32 root, BatchLeaf calldata leaf, bytes32[] calldata proof)
+        private
+    {
+        bytes32 licenceId = licenceIdOf(batchAgency, leaf.dataHash);
+        if (_licences[licenceId].holder != address(0)) return;
+        Batch storage b = _batches[batchAgency][root];
+        if (
+            b.count != 0 && MerkleProof.verifyCalldata(proof, root, batchLeafHash(leaf))
+                && identities.roleOf(leaf.holder) == IIdentityRegistry.Role.Holder
+        ) _store(licenceId, leaf, b.agencyIndex, root);
     }
 
     function _record(address holder, bytes32 licenceId, CheckResult result) private returns (CheckResult) {
@@ -256,10 +300,12 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
         return result;
     }
 
+    /// @dev The licence checked is the one the holder signed for; the presented data must give its
+    /// id under the agency that issued it.
     function _verify(
         address holder,
         bytes32 agency,
-        bytes32 licenceId,
+        bytes32 dataHash,
         Presentation calldata presentation,
         bytes calldata signature
     ) private returns (CheckResult) {
@@ -269,12 +315,14 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
         if (presentation.notAfter < block.timestamp) return CheckResult.PresentationExpired;
         if (_usedPresentations[digest]) return CheckResult.PresentationReplayed;
         _usedPresentations[digest] = true;
-        if (presentation.licenceId != licenceId) return CheckResult.DataMismatch;
 
+        bytes32 licenceId = presentation.licenceId;
         Licence storage l = _licences[licenceId];
         if (l.holder == address(0)) return CheckResult.UnknownLicence;
+        bytes32 issuer = _agencyCodes[l.agencyIndex];
+        if (licenceIdOf(issuer, dataHash) != licenceId) return CheckResult.DataMismatch;
         if (l.holder != holder) return CheckResult.WrongHolder;
-        if (_agencyCodes[l.agencyIndex] != agency) return CheckResult.WrongIssuer;
+        if (issuer != agency) return CheckResult.WrongIssuer;
         Status status = _status(licenceId, l);
         if (status == Status.Active) return CheckResult.Valid;
         if (status == Status.Suspended) return CheckResult.Suspended;
@@ -358,8 +406,8 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
     }
 
     /// @inheritdoc ILicenseRegistry
-    function batch(bytes32 root) external view returns (BatchView memory) {
-        Batch storage b = _batches[root];
+    function batch(bytes32 agency, bytes32 root) external view returns (BatchView memory) {
+        Batch storage b = _batches[agency][root];
         return BatchView(_agencyCodes[b.agencyIndex], b.count, b.issuedAt, b.issuedBlock);
     }
 
@@ -373,8 +421,13 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
     }
 
     /// @inheritdoc ILicenseRegistry
-    function licenceIdOf(bytes32 dataHash) public view returns (bytes32) {
-        return keccak256(abi.encode(block.chainid, address(this), dataHash));
+    function licenceIdOf(bytes32 agency, bytes32 dataHash) public view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, address(this), agency, dataHash));
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function inspectorAgency(address inspector) external view returns (bytes32) {
+        return _agencyCodes[_inspectors[inspector]];
     }
 
     /// @inheritdoc ILicenseRegistry

@@ -5,7 +5,10 @@ pragma solidity ^0.8.24;
 /// @notice Issuing agencies by organisation code, governed by a set of authorities: adding, suspending
 /// or reinstating an agency, and changing the authority set, pass when more than half approve.
 /// Certificate types are small integers (1 marriage, 2 real estate, 3 degree, 4 business licence,
-/// 5 health licence, ...); an agency's types are a bit set (bit `t` = type `t`).
+/// 5 health licence, ...); an agency's types are a bit set (bit `t` = type `t`). Bit 0, which is no
+/// certificate type, is the civil-registry capability (CIVIL_REGISTRY): governance names the agencies
+/// that may close a holder's record (death, change of citizenship) in every licence registry. Like a
+/// type, it is delegated down the agency tree and mirrored to side chains in the accreditation leaves.
 interface IIssuerRegistry {
     enum ProposalKind {
         AddAgency,
@@ -91,7 +94,8 @@ interface IIssuerRegistry {
     error IssuerAgencyUnknown(bytes32 code);
     /// @notice The agency is not in the status this change needs.
     error IssuerAgencyStatus(bytes32 code, AgencyStatus status);
-    /// @notice The agency would have no signing account, or no certificate type.
+    /// @notice The agency would have no signing account, or neither a certificate type nor the
+    /// civil-registry capability.
     error IssuerAgencyIncomplete(bytes32 code);
     /// @notice `signer` signs for agency `code` already (one account signs for one agency).
     error IssuerSignerTaken(address signer, bytes32 code);
@@ -99,8 +103,6 @@ interface IIssuerRegistry {
     error IssuerSignerNotRegistered(address signer);
     /// @notice The parent does not hold every certificate type the agency asks for.
     error IssuerTypesNotDelegated(bytes32 code, bytes32 parent, uint256 missing);
-    /// @notice Certificate type 0 does not exist.
-    error IssuerCertTypeInvalid(uint8 certType);
     /// @notice The authority chain above `code` is deeper than MAX_DEPTH.
     error IssuerChainTooDeep(bytes32 code);
     /// @notice `account` is already an authority.
@@ -116,7 +118,7 @@ interface IIssuerRegistry {
     /// @param code Organisation code (ASCII, left-aligned in bytes32), unique.
     /// @param name Display name shown to inspectors.
     /// @param signers Accounts that sign for the agency; each must be a registered Issuer identity.
-    /// @param certTypes Bit set of certificate types the agency may issue.
+    /// @param certTypes Bit set of certificate types the agency may issue (bit 0: civil registry).
     /// @param parent Code of the parent agency (0 for a root), which must hold every type asked for.
     /// @return id The proposal id.
     function proposeAddAgency(bytes32 code, string calldata name, address[] calldata signers, uint256 certTypes, bytes32 parent)
@@ -150,7 +152,7 @@ interface IIssuerRegistry {
 
     /// @notice The agency of a signing account and whether it may issue `certType` now.
     /// @param signer Any address.
-    /// @param certType The certificate type.
+    /// @param certType The certificate type (0: whether it is a civil registry, may close records).
     /// @return code The agency code (0 if `signer` signs for none).
     /// @return accredited True when the agency and every parent are active and hold `certType`.
     function signerAccreditation(address signer, uint8 certType) external view returns (bytes32 code, bool accredited);

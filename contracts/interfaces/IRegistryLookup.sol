@@ -14,7 +14,8 @@ interface IIdentityLookup {
 /// @title The accreditation questions a licence registry asks of the main chain
 /// @notice Answered by the IssuerRegistry on the same chain, or by a RegistryMirror on a side chain.
 interface IAccreditationLookup {
-    /// @notice The agency `signer` signs for, and whether it is accredited for `certType` now.
+    /// @notice The agency `signer` signs for, and whether it is accredited for `certType` now
+    /// (`certType` 0: whether it is a civil registry, which may close records).
     function signerAccreditation(address signer, uint8 certType) external view returns (bytes32 code, bool accredited);
 
     /// @notice The agency `signer` signs for, accredited or not (zero if none).

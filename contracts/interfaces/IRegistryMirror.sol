@@ -13,7 +13,8 @@ import {IIdentityLookup, IAccreditationLookup} from "./IRegistryLookup.sol";
 /// leaves are of abi.encode(address signer, bytes32 agency, uint256 certTypes), with the types the
 /// signer's agency is accredited for at that block (zero when suspended, here or up its chain); a
 /// proven accreditation counts only while it was proven against the latest anchored root, so a
-/// suspension on the main chain takes effect here with the next checkpoint.
+/// suspension on the main chain takes effect here with the next checkpoint. Bit 0 of `certTypes` is the
+/// civil-registry capability (may close records); `signerAccreditation(signer, 0)` answers it like a type.
 interface IRegistryMirror is IIdentityLookup, IAccreditationLookup {
     /// @notice `account`'s main-chain role was proven against checkpoint `sequence`.
     event IdentityProven(address indexed account, IIdentityRegistry.Role role, uint64 sequence);

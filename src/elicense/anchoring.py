@@ -5,7 +5,7 @@ One chain seen as a checkpoint *source* gives, at a block:
 * its identity root: every (account, role) registered in its IdentityRegistry up to the block;
 * its accreditation root: IssuerRegistry.accreditationLeaves() read at the block;
 * its journal root: what it recorded after its previous checkpoint, up to the block: licences
-  (kind 1, the licence id), batches (kind 2, the batch root) and checkpoints it accepted itself
+  (kind 1, the licence id), batches (kind 2, keccak256(agency, root): the batch is its agency's) and checkpoints it accepted itself
   (kind 3, their digest), so a record proven on the main chain can be proven one level up too.
 
 All three are OpenZeppelin standard Merkle trees (:mod:`elicense.merkle`), so the contracts verify
@@ -27,6 +27,7 @@ from .deployments import Deployment
 from .errors import NotFound
 from .merkle import StandardMerkleTree
 from .registries.anchors import ZERO, AnchorRegistry, Checkpoint
+from .registries.licences import batch_key
 
 IDENTITY_LEAF = ["address", "uint8"]
 ACCREDITATION_LEAF = ["address", "bytes32", "uint256"]
@@ -123,8 +124,8 @@ class SourceView:
             emitter = to_checksum_address(log["address"])
             if topic == topics[0]:
                 entries.append((KIND_LICENCE, emitter, bytes(log["topics"][1])))
-            elif topic == topics[1]:
-                entries.append((KIND_BATCH, emitter, bytes(log["topics"][1])))
+            elif topic == topics[1]:  # topics: root, agency
+                entries.append((KIND_BATCH, emitter, batch_key(bytes(log["topics"][2]), bytes(log["topics"][1]))))
             elif bytes(log["topics"][1]) in self.children:
                 entries.append((KIND_CHECKPOINT, emitter, bytes(log["data"])[160:192]))  # the digest
         return entries

@@ -663,8 +663,10 @@ def _pending(client: Client, tx: dict) -> dict:
 
 
 def _licence_id(client: Client, cert_type: str, pending: dict) -> str:
+    """The id the pending issuance will get: it binds the signer's agency."""
     registry = client.licences(cert_type)
-    return "0x" + registry.licence_id_of(bytes.fromhex(pending["args"]["dataHash"][2:])).hex()
+    agency = client.issuers.agency_of_signer(client._signer().address)
+    return "0x" + registry.licence_id_of(agency, bytes.fromhex(pending["args"]["dataHash"][2:])).hex()
 
 
 def _events(client: Client, name: str, logs) -> list[dict]:

@@ -1,8 +1,8 @@
 """Batch issuance: thousands of licences in one transaction under one Merkle root.
 
 Each licence is a leaf (holder, data hash, validity, hash of its ciphertext) of an OpenZeppelin
-standard Merkle tree. The chain keeps the root, the issuing agency, the count and the SHA-256 of
-the *bundle*: the tree (OpenZeppelin's standard-v1 dump, so their tools read it) with every
+standard Merkle tree. The chain keeps the batch as (issuing agency, root), with the count and the
+SHA-256 of the *bundle*: the tree (OpenZeppelin's standard-v1 dump, so their tools read it) with every
 ciphertext. The bundle goes to the content-addressed store, where holders fetch their licence,
 its ciphertext and their proof; the hashes on chain make any other copy detectable.
 
@@ -137,12 +137,14 @@ def store_bundle(store, registry, org_code: str, rows: list[BatchRow], public_ke
     return bundle.root, store.put(bundle.to_bytes())
 
 
-def batch_args(batch: dict) -> tuple[bytes, tuple, list[bytes]]:
-    """(root, leaf, proof) for the contract from the hex form kept in licences and presentations."""
+def batch_args(batch: dict) -> tuple[bytes, bytes, tuple, list[bytes]]:
+    """(agency, root, leaf, proof) for the contract from the form kept in licences and presentations:
+    {"agency": organisation code, "root", "leaf", "proof"} (hex)."""
     holder, data_hash, valid_from, valid_until, ciphertext_hash = batch["leaf"]
     leaf = (types.address(holder), types.bytes32(data_hash), int(valid_from), int(valid_until),
             types.bytes32(ciphertext_hash))
-    return types.bytes32(batch["root"], "batch root"), leaf, [types.bytes32(p, "proof node") for p in batch["proof"]]
+    return (types.org_code(batch["agency"]), types.bytes32(batch["root"], "batch root"), leaf,
+            [types.bytes32(p, "proof node") for p in batch["proof"]])
 
 
 def check_rows(rows: list[BatchRow], public_keys: dict[str, bytes], now: int) -> None:
@@ -280,7 +282,7 @@ def issue_csv(client, path: Path | str, cert_type, org_code: str, chunk: int = D
         if state and state.get("status") == "built":
             root = bytes.fromhex(state["root"][2:])
             bundle_hash = bytes.fromhex(state["bundle"][2:])
-            if registry.batch(root) is not None:  # the transaction landed before the interruption
+            if registry.batch(org_code, root) is not None:  # the transaction landed before the interruption
                 record.mark(index, status="issued")
                 resumed += len(part)
                 if progress:

@@ -306,7 +306,8 @@ def _outcome(outcome):
 @click.argument("code")
 @click.option("--name", required=True, help="Display name shown to inspectors.")
 @click.option("--signer", "signers", multiple=True, required=True, help="Signing account (a registered issuer).")
-@click.option("--type", "cert_types", multiple=True, required=True, help="Certificate type the agency may issue.")
+@click.option("--type", "cert_types", multiple=True, required=True,
+              help="Certificate type the agency may issue, or civil-registry (may close holders' records).")
 @click.option("--parent", help="Organisation code of the parent authority.")
 @pass_ctx
 def propose_add(ctx, code, name, signers, cert_types, parent):
@@ -469,9 +470,34 @@ _status_command("revoke", "Revoke LICENCE_ID for good (issuing agency only).", T
 @click.option("--reason", required=True, type=click.Choice(list(types.CLOSE_REASONS)))
 @pass_ctx
 def close(ctx, holder, cert_type, reason):
-    """Close HOLDER's record with a final entry; nothing is issued to it afterwards."""
+    """Close HOLDER's record with a final entry; nothing is issued to it afterwards (a civil registry only)."""
     tx = ctx.client.close_record(cert_type, holder, reason)
     show({"tx_hash": tx.tx_hash, "block_number": tx.block_number})
+
+
+@cli.group()
+def inspector():
+    """Inspectors an agency authorises (and answers for) in a licence registry: only they record inspections."""
+
+
+@inspector.command("authorise")
+@click.argument("address")
+@type_option
+@pass_ctx
+def inspector_authorise(ctx, address, cert_type):
+    """Authorise the registered inspector ADDRESS in the registry of --type, for your agency."""
+    tx = ctx.client.authorise_inspector(cert_type, address)
+    show({"inspector": address, "tx_hash": tx.tx_hash, "block_number": tx.block_number})
+
+
+@inspector.command("deauthorise")
+@click.argument("address")
+@type_option
+@pass_ctx
+def inspector_deauthorise(ctx, address, cert_type):
+    """Withdraw inspector ADDRESS your agency authorised in the registry of --type."""
+    tx = ctx.client.deauthorise_inspector(cert_type, address)
+    show({"inspector": address, "tx_hash": tx.tx_hash, "block_number": tx.block_number})
 
 
 @cli.command()

@@ -18,6 +18,7 @@ from .chain import Chain, TxResult
 from .deployments import Deployment
 from .errors import Conflict, ElicenseError, InvalidInput, NodeUnreachable, NotAllowed, NotDeployed, NotFound
 from .licence import LicenceDocument
+from .registries.issuers import CIVIL_REGISTRY
 from .registries import AnchorRegistry, IdentityRegistry, IssuedBatch, IssuedLicence, IssuerRegistry, LicenceRegistry, RegistryMirror
 from .batch import batch_args
 from .store import DocumentStore
@@ -57,12 +58,15 @@ class QueriedLicence:
     status: str
     tx_hash: str
     block_number: int
-    batch: dict | None = None  # a batched licence: {"root", "leaf", "proof"} (hex), what checkBatched needs
+    batch: dict | None = None  # a batched licence: {"agency", "root", "leaf", "proof"}, what checkBatched needs
 
     def decrypt(self, private_key) -> LicenceDocument:
         document = LicenceDocument.from_bytes(crypto.decrypt(private_key, self.ciphertext))
         if "0x" + document.data_hash.hex() != self.data_hash:
             raise ElicenseError("the decrypted licence does not match the hash issued on chain")
+        if document.agency != self.agency:  # another agency re-issued someone else's document as its own
+            raise ElicenseError(f"the decrypted licence names agency {document.agency}, but {self.agency} issued it "
+                                f"on chain: a copy, not a licence of {document.agency}")
         return document
 
 
@@ -98,10 +102,12 @@ def _sealed(data_hash, ciphertext, valid_from, valid_until) -> tuple[bytes, byte
     return data_hash, bytes(ciphertext)
 
 
-def _batch_ref(root: str, entry) -> dict:
-    """What a presentation of a batched licence carries, and checkBatched takes: root, leaf, proof (hex)."""
-    return {"root": root, "leaf": [entry.holder, "0x" + entry.data_hash.hex(), entry.valid_from, entry.valid_until,
-                                   "0x" + entry.ciphertext_hash.hex()],
+def _batch_ref(agency: str, root: str, entry) -> dict:
+    """What a presentation of a batched licence carries, and checkBatched takes: the batch (its agency and
+    root), the leaf and its proof (hex)."""
+    return {"agency": agency, "root": root,
+            "leaf": [entry.holder, "0x" + entry.data_hash.hex(), entry.valid_from, entry.valid_until,
+                     "0x" + entry.ciphertext_hash.hex()],
             "proof": ["0x" + p.hex() for p in entry.proof]}
 
 
@@ -438,8 +444,7 @@ class Client:
             return None
         holder = licence.holder
         self.ensure_mirrored(registry, identities=[(holder, "holder")])
-        root, leaf, proof = batch_args(licence.batch)
-        return registry.claim(self._signer(), root, leaf, proof)
+        return registry.claim(self._signer(), *batch_args(licence.batch))
 
     def _prepare(self, registry, holder, org_code, fields, valid_from, valid_until):
         if valid_from is None:
@@ -478,7 +483,7 @@ class Client:
             return
         for issued, bundle in self._bundles(registry):
             for index, value in enumerate(bundle.tree.values()):
-                if registry.licence_id_of(value[1]) == wanted:
+                if registry.licence_id_of(issued.agency, value[1]) == wanted:
                     self.claim(self._batched(registry, issued, bundle.entry(index)))
                     return
         # not batched either: the contract's own refusal (unknown licence) follows
@@ -486,10 +491,23 @@ class Client:
     def close_record(self, cert_type, holder: str, reason: str, evidence: bytes = b"\0" * 32) -> TxResult:
         if reason not in types.CLOSE_REASONS:
             raise InvalidInput(f"unknown reason {reason!r}; use one of {', '.join(types.CLOSE_REASONS)}")
-        self.ensure_mirrored(self.licences(cert_type), identities=[(holder, "holder")], accredited=self._signer().address)
+        self.ensure_mirrored(self.licences(cert_type), identities=[(holder, "holder")], accredited=self._signer().address,
+                             capability=CIVIL_REGISTRY)
         return self.licences(cert_type).close_record(
             self._signer(), types.address(holder, "holder address"), types.CLOSE_REASONS[reason], evidence
         )
+
+    def authorise_inspector(self, cert_type, inspector: str) -> TxResult:
+        """The signer's agency authorises ``inspector`` (a registered inspector identity) to record
+        inspections in the registry of ``cert_type``, and answers for it there."""
+        inspector = types.address(inspector, "inspector address")
+        registry = self.licences(cert_type)
+        self.ensure_mirrored(registry, identities=[(inspector, "inspector")], accredited=self._signer().address)
+        return registry.authorise_inspector(self._signer(), inspector)
+
+    def deauthorise_inspector(self, cert_type, inspector: str) -> TxResult:
+        """Withdraws an inspector the signer's agency authorised in the registry of ``cert_type``."""
+        return self.licences(cert_type).deauthorise_inspector(self._signer(), types.address(inspector, "inspector address"))
 
     # ----------------------------------------------------------------- API 3: check
 
@@ -572,35 +590,42 @@ class Client:
         return cache[key]
 
     def _stored(self, batches):
-        """(batch, bundle) for each of ``batches`` whose bundle the store holds."""
+        """(batch, bundle) for each of ``batches`` whose bundle the store holds and names the batch's own
+        agency: another agency's copy of a batch root (with the original's bundle) is left out."""
         for issued in batches:
             if self.store.has(issued.bundle_hash):
-                yield issued, self.bundle(issued.bundle_hash)
+                bundle = self.bundle(issued.bundle_hash)
+                if bundle.agency == issued.agency:
+                    yield issued, bundle
 
     def _bundles(self, registry: LicenceRegistry):
         return self._stored(registry.batches(self.from_block(registry)))
 
-    def batch_entry(self, registry: LicenceRegistry, root: str, data_hash: bytes) -> dict | None:
-        """A batched licence's {"root", "leaf", "proof"} by its data hash, from the batch's bundle;
-        None if this registry issued no such batch or the leaf is not in it."""
+    def batch_entry(self, registry: LicenceRegistry, agency: str, root: str, data_hash: bytes) -> dict | None:
+        """A batched licence's {"agency", "root", "leaf", "proof"} by its data hash, from the bundle of the
+        batch ``agency`` issued under ``root``; None if there is no such batch or the leaf is not in it."""
         root = types.bytes32(root, "batch root")
-        hashes = self._cache.setdefault("batch-roots", {})  # (registry, root) -> bundle hash; batches never change
-        key = (registry.chain.chain_id, registry.address, root)
+        hashes = self._cache.setdefault("batch-roots", {})  # (registry, agency, root) -> bundle hash; never change
+        key = (registry.chain.chain_id, registry.address, agency, root)
         if key not in hashes:
-            info = registry.batch(root)
+            info = registry.batch(agency, root)
             if info is None:
                 return None
             logs = registry.contract.events.LicenseBatchIssued().get_logs(
-                argument_filters={"root": root}, from_block=info.issued_block, to_block=info.issued_block)
+                argument_filters={"root": root, "agency": types.org_code(agency)}, from_block=info.issued_block,
+                to_block=info.issued_block)
             hashes[key] = registry.batch_from_event(logs[0]).bundle_hash
-        entry = self.bundle(hashes[key]).entry_for_data(data_hash)
-        return None if entry is None else _batch_ref("0x" + root.hex(), entry)
+        if not self.store.has(hashes[key]):
+            return None
+        bundle = self.bundle(hashes[key])
+        entry = bundle.entry_for_data(data_hash) if bundle.agency == agency else None
+        return None if entry is None else _batch_ref(agency, "0x" + root.hex(), entry)
 
     def _batched(self, registry: LicenceRegistry, issued, entry) -> QueriedLicence:
-        licence_id = "0x" + registry.licence_id_of(entry.data_hash).hex()
+        licence_id = "0x" + registry.licence_id_of(issued.agency, entry.data_hash).hex()
         info = registry.licence(types.bytes32(licence_id))
         status = info.status if info else registry.unclaimed_status(entry.holder, entry.valid_from, entry.valid_until)
-        batch = _batch_ref(issued.root, entry)
+        batch = _batch_ref(issued.agency, issued.root, entry)
         return QueriedLicence(
             issued.agency, registry.cert_type, licence_id, entry.holder, entry.ciphertext, "0x" + entry.data_hash.hex(),
             entry.valid_from, entry.valid_until, None, status, issued.tx_hash, issued.block_number, batch,
@@ -674,10 +699,12 @@ class Client:
 
     # ----------------------------------------------------------------- side chains
 
-    def ensure_mirrored(self, registry: LicenceRegistry, identities=(), accredited: str | None = None) -> list[TxResult]:
+    def ensure_mirrored(self, registry: LicenceRegistry, identities=(), accredited: str | None = None,
+                        capability: int | None = None) -> list[TxResult]:
         """On a side chain, proves to its RegistryMirror what the licence registry will ask: that
         each (address, role) in ``identities`` is registered on the main chain and that
-        ``accredited`` signs for an accredited agency. Waits (up to ``anchor_timeout``) for the
+        ``accredited`` signs for an agency accredited for the registry's type (or for ``capability``,
+        e.g. CIVIL_REGISTRY, bit 0). Waits (up to ``anchor_timeout``) for the
         relayer when the fact is newer than the last main-chain checkpoint there. Nothing to do on
         the main chain itself, or for what is already proven."""
         if self.on_main_chain(registry):
@@ -702,12 +729,14 @@ class Client:
                                                    f"the registration of {address} (main-chain block {registered})")
             proof = view.identity_proof(checkpoint.block_number, address, types.ROLES[role])
             done.append(mirror.prove_identity(self.prover or self._signer(), address, types.ROLES[role], checkpoint.sequence, proof))
-        if accredited is not None and not mirror.accreditation(accredited)[3]:
-            bit = 1 << registry.cert_type
+        wanted = registry.cert_type if capability is None else capability
+        proven = mirror.accreditation(accredited) if accredited is not None else None
+        if proven is not None and not (proven[3] and proven[1] >> wanted & 1):
+            bit = 1 << wanted
             agency = self.issuers.agency_of_signer(accredited)
-            if agency is None or not self.issuers.is_accredited(agency, registry.cert_type):
-                raise NotAllowed(f"{accredited} does not sign for an agency accredited for "
-                                 f"{types.CERT_TYPE_NAMES[registry.cert_type]} on the main chain")
+            if agency is None or not self.issuers.is_accredited(agency, wanted):
+                what = types.CERT_TYPE_NAMES.get(wanted, "closing records (a civil registry)")
+                raise NotAllowed(f"{accredited} does not sign for an agency accredited for {what} on the main chain")
 
             def covers(checkpoint) -> bool:
                 found = view.accreditation_leaf(checkpoint.block_number, accredited)

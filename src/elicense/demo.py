@@ -105,6 +105,11 @@ def run(out: Path, node: str = "anvil", console: Console | None = None, topology
             p = admin.issuers.propose_add_agency(authorities[0], code, display, [users[code.lower()].address], [cert], "FI-GOV")
             note(f"accredit {code} for {cert}", second.issuers.approve(authorities[1], p.proposal_id).tx)
 
+        # The police inspect every type: in each type's registry its agency authorises them and answers for them.
+        for code, _, cert, _, _ in AGENCIES:
+            agency = admin.with_sender(wallet.load(code.lower(), PASSWORD))
+            note(f"authorise the police inspector ({code})", agency.authorise_inspector(cert, users["police"].address))
+
         issued = {}
         for code, display, cert, holder, fields in AGENCIES:
             agency = admin.with_sender(wallet.load(code.lower(), PASSWORD))
@@ -236,13 +241,14 @@ def _serve(console, admin: Client, out: Path, port: int, data_sets: dict) -> Non
 def _wait_anchored(client: Client, licence, timeout: float = 30.0) -> None:
     """Waits until the relayer has carried the batch up to the highest level (for a full verdict)."""
     from .anchoring import KIND_BATCH, anchor_path
+    from .registries.licences import batch_key
     from .types import bytes32
 
     registry = client.licences(licence.cert_type)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         hops = anchor_path(client.topology, client.chain_name(registry.chain), KIND_BATCH, registry.address,
-                           bytes32(licence.batch["root"]), licence.block_number)
+                           batch_key(licence.agency, bytes32(licence.batch["root"])), licence.block_number)
         if hops and all(h.valid for h in hops):  # a level not reached yet shows as an invalid hop
             return
         time.sleep(0.3)

@@ -9,11 +9,13 @@ import os
 import time
 from dataclasses import asdict, dataclass
 
+from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from . import types
 from .errors import InvalidInput
 from .licence import LicenceDocument, disclosed_names_hash
+from .registries.licences import typed_presentation
 
 DEFAULT_TTL = 120  # seconds a presentation stays usable
 
@@ -29,7 +31,7 @@ class Presentation:
     not_after: int
     nonce: str
     signature: str
-    batch: dict | None = None  # a batched licence: {"root", "leaf", "proof"}; checkBatched claims it
+    batch: dict | None = None  # a batched licence: {"agency", "root", "leaf", "proof"}; checkBatched claims it
 
     def to_json(self) -> dict:
         data = {"v": 1, **asdict(self)}
@@ -50,6 +52,14 @@ class Presentation:
             types.bytes32(self.nonce),
         )
 
+    def signer(self) -> str | None:
+        """The address the signature recovers to over this presentation's typed data (None if malformed)."""
+        try:
+            message = typed_presentation(self.chain_id, self.registry, *self.signed_tuple())
+            return Account.recover_message(encode_typed_data(full_message=message), signature=self.signature)
+        except Exception:  # a malformed signature or value: it recovers to nobody
+            return None
+
     @classmethod
     def parse(cls, data: str | bytes | dict) -> "Presentation":
         try:
@@ -63,7 +73,7 @@ class Presentation:
                 int(obj["chain_id"]), types.address(obj["registry"], "registry address"),
                 types.address(obj["holder"], "holder address"), str(obj["agency"]), str(obj["licence_id"]),
                 dict(obj["disclosure"]), int(obj["not_after"]), str(obj["nonce"]), str(obj["signature"]),
-                _batch(obj.get("batch")),
+                _batch(obj.get("batch"), obj["agency"]),
             )
         except KeyError as exc:
             raise InvalidInput(f"the presentation lacks the field {exc.args[0]!r}") from None
@@ -76,16 +86,19 @@ class Presentation:
         return p
 
 
-def _batch(value) -> dict | None:
+def _batch(value, agency) -> dict | None:
+    """The batch part; its agency (the batch is the agency's) defaults to the presentation's."""
     if value is None:
         return None
     if not isinstance(value, dict) or not isinstance(value.get("leaf"), list) or len(value["leaf"]) != 5 \
             or not isinstance(value.get("proof"), list):
         raise InvalidInput("malformed presentation: batch needs a root, a five-part leaf and a proof list")
+    agency = value.get("agency") or agency
+    types.org_code(agency)
     types.bytes32(value.get("root"), "batch root")
     for node in value["proof"]:
         types.bytes32(node, "proof node")
-    return {"root": value["root"], "leaf": list(value["leaf"]), "proof": list(value["proof"])}
+    return {"agency": agency, "root": value["root"], "leaf": list(value["leaf"]), "proof": list(value["proof"])}
 
 
 def create(registry, holder_account, licence_id: str, agency: str, document: LicenceDocument,

@@ -3,8 +3,9 @@
 ``EL1:`` followed by base45 (RFC 9285) of a CBOR array. Base45 keeps the QR code in alphanumeric
 mode (5.5 bits a character), which every phone camera reads; the fields the verifier can work out
 for itself are left out: the licence registry (from the chain id and the certificate type), the
-licence id (from the disclosed data) and, for a batched licence, the leaf and its Merkle proof
-(from the batch's bundle, whose hash the chain holds).
+licence id (from the disclosed data and the issuing agency, which the reference names: the issuing
+block's event or the batch, and the holder's signature picks among candidates) and, for a batched
+licence, the leaf and its Merkle proof (from the batch's bundle, whose hash the chain holds).
 
     [1, chainId, holder(20 B), notAfter, nonce(16 B), signature(65 B), disclosure, reference]
 
@@ -17,12 +18,13 @@ licence id (from the disclosed data) and, for a batched licence, the leaf and it
 from __future__ import annotations
 
 import cbor2
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
 from . import types
 from .errors import InvalidInput
 from .licence import disclosure_hash, field_salt
 from .presentation import Presentation
+from .registries.licences import licence_id as licence_id_of
 
 PREFIX = "EL1:"
 VERSION = 1
@@ -104,9 +106,11 @@ def is_compact(text) -> bool:
 
 
 def decode(text: str, resolve) -> tuple[Presentation, dict]:
-    """Parses QR text into a Presentation. ``resolve(chain_id, cert_type, reference, data_hash)``
-    returns (registry address or None, batch dict or None) for this deployment. Also returns the
-    reference: {"block": n} or {"root": hex}."""
+    """Parses QR text into a Presentation. ``resolve(chain_id, cert_type, reference, data_hash, holder)``
+    returns (registry address or None, candidates) for this deployment: (agency code, batch dict or
+    None) pairs the code may mean, those its reference names first. The licence id binds the agency,
+    so the candidate whose id the holder signed is the one; with none, the first (whose signature
+    then fails). Also returns the reference: {"block": n} or {"root": hex}."""
     item = _cbor(text)
     try:
         version, chain_id, holder, not_after, nonce, signature, disclosure, reference = item
@@ -127,12 +131,22 @@ def decode(text: str, resolve) -> tuple[Presentation, dict]:
     else:
         raise InvalidInput("malformed presentation: the reference is neither a block number nor a batch root")
     data_hash, _ = disclosure_hash(full)
-    registry, batch = resolve(chain_id, full["type"], ref, data_hash)
-    registry = registry or "0x" + "00" * 20
-    licence_id = keccak(chain_id.to_bytes(32, "big") + bytes(12) + bytes.fromhex(registry[2:]) + data_hash)
-    p = Presentation(chain_id, to_checksum_address(registry), to_checksum_address(holder), "", "0x" + licence_id.hex(),
-                     full, not_after, "0x" + (bytes(32 - NONCE_BYTES) + nonce).hex(), "0x" + signature.hex(), batch)
-    return p, ref
+    holder = to_checksum_address(holder)
+    registry, candidates = resolve(chain_id, full["type"], ref, data_hash, holder)
+    registry = to_checksum_address(registry or "0x" + "00" * 20)
+
+    def meaning(agency: str, batch: dict | None) -> Presentation:
+        licence_id = licence_id_of(chain_id, registry, agency or bytes(32), data_hash)
+        return Presentation(chain_id, registry, holder, agency, "0x" + licence_id.hex(), full, not_after,
+                            "0x" + (bytes(32 - NONCE_BYTES) + nonce).hex(), "0x" + signature.hex(), batch)
+
+    first = None
+    for agency, batch in candidates or ():
+        p = meaning(agency, batch)
+        if p.signer() == holder:
+            return p, ref
+        first = first or p
+    return first or meaning("", None), ref
 
 
 def _cbor(text: str):

@@ -18,7 +18,7 @@ from .merkle import StandardMerkleTree
 from . import qr
 from .presentation import Presentation
 from .registries.anchors import AnchorRegistry
-from .registries.licences import LicenceInfo, LicenceRegistry
+from .registries.licences import LicenceInfo, LicenceRegistry, batch_key
 
 VALID, INVALID, SKIPPED, ERROR = "valid", "invalid", "skipped", "error"
 
@@ -106,20 +106,21 @@ def anchored_steps(client, registry, kind: int, subject: bytes, block: int) -> l
     return steps
 
 
-def _issuance_sender(chain, registry_address: str, kind: int, subject: bytes, block: int) -> str | None:
-    """The account that sent the transaction recording a licence (or, for a batch, its issueBatch) in
-    ``block``: the signer the licence registry asked its mirror about. Two raw requests."""
+def _issuance_sender(chain, registry_address: str, kind: int, topics: list[bytes], block: int) -> str | None:
+    """The account that sent the transaction recording a licence (``topics``: its id) or a batch (its root
+    and agency) in ``block``: the signer the licence registry asked its mirror about. Two raw requests."""
     event = "LicenseIssued" if kind == KIND_LICENCE else "LicenseBatchIssued"
     topic = "0x" + event_topic("LicenseRegistry", event).hex()
     logs = chain._request("eth_getLogs", [{"fromBlock": hex(block), "toBlock": hex(block), "address": registry_address,
-                                           "topics": [topic, "0x" + bytes(subject).hex()]}]).get("result") or []
+                                           "topics": [topic, *("0x" + bytes(t).hex() for t in topics)]}]
+                          ).get("result") or []
     if not logs:
         return None
     tx = chain._request("eth_getTransactionByHash", [logs[0]["transactionHash"]]).get("result")
     return types.address(tx["from"]) if isinstance(tx, dict) else None
 
 
-def main_chain_steps(client, registry, info, kind: int, subject: bytes, block: int) -> list[Step]:
+def main_chain_steps(client, registry, info, kind: int, topics: list[bytes], block: int) -> list[Step]:
     """On a side chain, what its licence registry took from the RegistryMirror (whose roots only the
     relayers vouch for), checked against the main chain itself:
 
@@ -138,7 +139,7 @@ def main_chain_steps(client, registry, info, kind: int, subject: bytes, block: i
     cache = client._cache.setdefault("real-blocks", {})
     agency = info.agency
     side = client.chain_name(registry.chain)
-    sender = _issuance_sender(registry.chain, registry.address, kind, subject, block)
+    sender = _issuance_sender(registry.chain, registry.address, kind, topics, block)
     signs_for = client.issuers.agency_of_signer(sender) if sender else None
     if sender is None:
         steps = [Step("issuer-signer", INVALID, "unknown-issuance", f"no transaction in {side} block {block} issued it")]
@@ -189,15 +190,17 @@ def main_chain_steps(client, registry, info, kind: int, subject: bytes, block: i
 
 def _batch(client, registry, batch: dict, data_hash: bytes) -> dict | None:
     """The batch a presented leaf belongs to, checked here: its data hash is the presented data's, its
-    proof leads to a root this registry issued. None if any of that fails (then: unknown licence)."""
-    root, leaf, proof = batch_args(batch)
-    issued = registry.batch(root)
+    proof leads to the root of a batch the named agency issued in this registry. None if any of that
+    fails (then: unknown licence)."""
+    agency, root, leaf, proof = batch_args(batch)
+    issued = registry.batch(agency, root)
     if issued is None or leaf[1] != data_hash or not StandardMerkleTree.verify(root, BATCH_LEAF, leaf, proof):
         return None
     status = registry.unclaimed_status(leaf[0], leaf[2], leaf[3])
-    licence_id = "0x" + registry.licence_id_of(data_hash).hex()
+    licence_id = "0x" + registry.licence_id_of(agency, data_hash).hex()
     info = LicenceInfo(licence_id, leaf[0], issued.agency, leaf[2], leaf[3], status)
-    return {"root": root, "block": issued.issued_block, "info": info}
+    return {"root": root, "key": batch_key(agency, root), "topics": [root, agency], "block": issued.issued_block,
+            "info": info}
 
 
 def licence_agency(info) -> bytes:
@@ -206,11 +209,12 @@ def licence_agency(info) -> bytes:
 
 
 def presented_licence(client, registry, p: Presentation, data_hash: bytes):
-    """The licence a presentation shows: stored on chain, or (not yet claimed) proven in a batch."""
-    info = registry.licence(registry.licence_id_of(data_hash))
+    """The licence a presentation shows (the one the holder signed for): stored on chain, or (not yet
+    claimed) proven in a batch."""
+    info = registry.licence(types.bytes32(p.licence_id))
     if info is None and p.batch is not None:
         found = _batch(client, registry, p.batch, data_hash)
-        info = found["info"] if found else None
+        info = found["info"] if found and found["info"].licence_id == p.licence_id.lower() else None
     return info
 
 
@@ -222,9 +226,10 @@ def record_inspection(client, p: Presentation, holder: str, agency_code: bytes, 
     client.ensure_mirrored(registry, identities=[(inspector.address, "inspector")])
     signature = bytes.fromhex(p.signature.removeprefix("0x"))
     if p.batch is not None:
-        root, leaf, proof = batch_args(p.batch)
+        batch_agency, root, leaf, proof = batch_args(p.batch)
         client.ensure_mirrored(registry, identities=[(leaf[0], "holder")])
-        result, _, tx = registry.check_batched(inspector, holder, agency_code, root, leaf, proof, p.signed_tuple(), signature)
+        result, _, tx = registry.check_batched(inspector, holder, agency_code, batch_agency, root, leaf, proof,
+                                               p.signed_tuple(), signature)
     else:
         result, _, tx = registry.check(inspector, holder, agency_code, data_hash, p.signed_tuple(), signature)
     return result, tx
@@ -260,21 +265,46 @@ def parse(client, presentation) -> tuple[Presentation, int | None]:
     return Presentation.parse(presentation), None
 
 
-def _resolve(client, chain_id: int, cert_type: int, ref: dict, data_hash: bytes):
-    """What a QR code leaves out: the registry of its type on its chain, and a batched licence's leaf
-    and proof from the batch's bundle (whose SHA-256 the chain holds)."""
+def _resolve(client, chain_id: int, cert_type: int, ref: dict, data_hash: bytes, holder: str):
+    """What a QR code leaves out: the registry of its type on its chain, and the licences it may mean
+    (issuing agency, and for a batched licence its leaf and proof from the batch's bundle)."""
     topology = client.topology
     name = topology.name_of_chain_id(chain_id)
     deployment = topology.entry(name).deployment if name else None
     address = deployment.licence_registries.get(cert_type) if deployment else None
-    if address is None or "root" not in ref:
-        return address, None
-    registry = LicenceRegistry(topology.chain(name), address, cert_type)
-    entry = client.batch_entry(registry, ref["root"], data_hash)
-    if entry is None:
-        return address, {"root": ref["root"], "leaf": [types.ZERO_ADDRESS, "0x" + data_hash.hex(), 0, 0, "0x" + "00" * 32],
-                         "proof": []}  # checked below: no such leaf, so "unknown licence"
-    return address, entry
+    if address is None:
+        return None, ()
+    return address, _candidates(client, LicenceRegistry(topology.chain(name), address, cert_type), ref, data_hash,
+                                holder)
+
+
+def _candidates(client, registry, ref: dict, data_hash: bytes, holder: str):
+    """(agency, batch or None) pairs, lazily: first the issuances the reference names (the block's
+    licences of this holder and data, or every batch under the root: another agency may have copied
+    it), then every agency of the type, so that a wrong reference is still reported as such (the
+    holder's signature, over an id that binds the agency, picks the right one)."""
+    seen = set()
+
+    unknown = {"root": ref.get("root"), "proof": [],  # a leaf no batch holds: checked later, "unknown licence"
+               "leaf": [types.ZERO_ADDRESS, "0x" + data_hash.hex(), 0, 0, "0x" + "00" * 32]}
+
+    def entry(agency: str) -> dict:
+        return client.batch_entry(registry, agency, ref["root"], data_hash) or {**unknown, "agency": agency}
+
+    if "block" in ref:
+        if ref["block"] <= registry.chain.w3.eth.block_number:
+            for issued in registry.issued_in_block(ref["block"], holder):
+                if issued.data_hash == "0x" + data_hash.hex() and issued.agency not in seen:
+                    seen.add(issued.agency)
+                    yield issued.agency, None
+    else:
+        for issued in registry.batches_with_root(types.bytes32(ref["root"]), client.from_block(registry)):
+            if issued.agency not in seen:
+                seen.add(issued.agency)
+                yield issued.agency, entry(issued.agency)
+    for code in client.issuers.codes_with_type(registry.cert_type, client.deployment.block):
+        if code not in seen:  # no batch of this agency has the root: the placeholder is what there is
+            yield code, None if "block" in ref else {**unknown, "agency": code}
 
 
 def verify(client, presentation, *, holder: str | None = None, org_code: str | None = None,
@@ -331,18 +361,20 @@ def verify(client, presentation, *, holder: str | None = None, org_code: str | N
     else:
         steps.append(Step("holder-signature", VALID, "ok", f"signed by the holder, usable for {not_after - now} s more"))
 
-    # 3. data matches what was issued
-    presented_id = registry.licence_id_of(data_hash)
-    info = registry.licence(presented_id)
+    # 3. data matches what was issued: the licence the holder signed for, whose id the data (with the
+    # agency that issued it) gives
+    info = registry.licence(licence_id)
     batch = None
     if p.batch is not None:  # a licence of a batch: the Merkle proof stands in for the stored record
         batch = _batch(client, registry, p.batch, data_hash)
+        if batch is not None and types.bytes32(batch["info"].licence_id) != licence_id:
+            batch = None  # another agency's batch: not the licence the holder signed for
         if batch is not None and info is None:
             info = batch["info"]
-    if presented_id != licence_id:
-        steps.append(Step("data", INVALID, "data-mismatch", REASONS["data-mismatch"]))
-    elif info is None:
+    if info is None:
         steps.append(Step("data", INVALID, "unknown-licence", REASONS["unknown-licence"]))
+    elif registry.licence_id_of(info.agency, data_hash) != licence_id:
+        steps.append(Step("data", INVALID, "data-mismatch", REASONS["data-mismatch"]))
     elif info.holder != holder:
         steps.append(Step("data", INVALID, "wrong-holder", REASONS["wrong-holder"]))
     else:
@@ -358,7 +390,8 @@ def verify(client, presentation, *, holder: str | None = None, org_code: str | N
 
         # 5. issuer accredited for the type at issuance, up its authority chain
         if batch is not None:
-            issued_block, anchor_kind, anchor_subject = batch["block"], KIND_BATCH, batch["root"]
+            issued_block, anchor_kind, anchor_subject = batch["block"], KIND_BATCH, batch["key"]
+            event_topics = batch["topics"]  # LicenseBatchIssued(root, agency)
         else:
             try:
                 issued_block = client.find_issuance(registry, info.licence_id, issued_block).block_number
@@ -368,6 +401,7 @@ def verify(client, presentation, *, holder: str | None = None, org_code: str | N
                                   f"{where}, named by the presentation, did not issue this licence"))
                 return verdict
             anchor_kind, anchor_subject = KIND_LICENCE, types.bytes32(info.licence_id)
+            event_topics = [anchor_subject]  # LicenseIssued(licenceId)
         name = client.agency_name(info.agency)
         verdict.agency = {"code": info.agency, "name": name}
         label = f"{name} ({info.agency})" if name else info.agency
@@ -386,7 +420,7 @@ def verify(client, presentation, *, holder: str | None = None, org_code: str | N
             steps.append(Step("issuer", VALID, "ok", f"issued by {label}, accredited at {when}"))
 
         # 5b. on a side chain: what its mirror said, checked on the main chain
-        steps.extend(main_chain_steps(client, registry, info, anchor_kind, anchor_subject, issued_block))
+        steps.extend(main_chain_steps(client, registry, info, anchor_kind, event_topics, issued_block))
 
         # 6. anchoring: the issuance is inside checkpoints anchored on the main chain (and above)
         steps.extend(anchored_steps(client, registry, anchor_kind, anchor_subject, issued_block))

@@ -23,7 +23,7 @@ with warnings.catch_warnings():  # web3 imports websockets' deprecated legacy mo
     warnings.filterwarnings("ignore", r"websockets\.legacy is deprecated", DeprecationWarning)
     import web3  # noqa: F401
 
-from elicense import Client
+from elicense import Client, types
 from elicense.chain import account_from_key
 from elicense.client import QueriedLicence
 from elicense.crypto import new_account
@@ -182,8 +182,20 @@ def other_holder(client) -> LocalAccount:
 
 
 @pytest.fixture(scope="session")
-def inspector(client) -> LocalAccount:
-    return register(client, "inspector")
+def inspector(client, authorities) -> LocalAccount:
+    """A registered inspector, authorised in every licence registry by an inspectorate agency (accredited
+    for all five types) that answers for it: self-registration alone records nothing."""
+    account = register(client, "inspector")
+    inspectorate = make_agency(client, authorities, tuple(types.CERT_TYPES), "INSP")
+    for cert_type in types.CERT_TYPES:
+        inspectorate.client.authorise_inspector(cert_type, account.address)
+    return account
+
+
+@pytest.fixture(scope="session")
+def civil(client, authorities) -> Agency:
+    """The civil registry: an agency governance named for closing holders' records (no licence type)."""
+    return make_agency(client, authorities, ("civil-registry",), "CIV")
 
 
 @pytest.fixture(scope="session")

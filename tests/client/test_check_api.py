@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from conftest import FIELDS, advance_time, head, issue, make_agency
-from elicense import types
+from conftest import FIELDS, advance_time, head, issue, make_agency, register
+from elicense import NotAllowed, types
 from elicense.presentation import Presentation
 
 STEPS = ["format", "holder-signature", "data", "status", "issuer", "anchored", "recorded"]
@@ -234,12 +234,13 @@ def test_a_malformed_holder_address_fails_the_format_step(inspector_client, issu
     assert "malformed holder address '0x1234'" in verdict.failed_step.reason
 
 
-def test_a_presentation_naming_a_licence_never_issued_is_a_data_mismatch_not_a_crash(client, inspector_client, issued):
+def test_a_presentation_naming_a_licence_never_issued_is_an_unknown_licence_not_a_crash(client, inspector_client, issued):
+    """Changed with issue 12: the data step checks the licence named (signed for), which does not exist."""
     data = client.present(issued.holder, issued.queried).to_json() | {"licence_id": "0x" + "11" * 32}
 
     verdict = inspector_client.check(issued.holder.address, issued.agency.code, data)
 
-    assert (step(verdict, "data").status, step(verdict, "data").code) == ("invalid", "data-mismatch")
+    assert (step(verdict, "data").status, step(verdict, "data").code) == ("invalid", "unknown-licence")
     assert not verdict.valid
 
 
@@ -278,8 +279,8 @@ def test_a_renewed_licence_fails_the_status_step_and_its_successor_is_valid(clie
     assert new.fields["degree"] == "PhD"
 
 
-def test_a_licence_under_a_closed_record_fails_the_status_step(client, inspector_client, issued):
-    issued.agency.client.close_record("degree", issued.holder.address, "death")
+def test_a_licence_under_a_closed_record_fails_the_status_step(client, inspector_client, issued, civil):
+    civil.client.close_record("degree", issued.holder.address, "death")
     verdict = present_and_check(client, inspector_client, issued)
     expect_invalid(verdict, "status", "record-closed", recorded="record-closed")
 
@@ -323,7 +324,7 @@ def test_a_licence_issued_before_its_agency_was_suspended_still_checks_its_issue
     expect_valid(verdict)  # accredited at issuance is what counts
 
 
-def test_only_a_registered_inspector_can_record_a_check(client, issued, other_holder):
+def test_only_an_authorised_inspector_can_record_a_check(client, issued, other_holder):
     before = access_head(client, issued.holder)
     as_holder = client.with_sender(other_holder)
 
@@ -331,9 +332,52 @@ def test_only_a_registered_inspector_can_record_a_check(client, issued, other_ho
 
     recorded = step(verdict, "recorded")
     assert (recorded.status, recorded.code) == ("error", "LicenseNotInspector")
-    assert recorded.reason == f"{other_holder.address} is not a registered inspector"
+    assert recorded.reason == f"{other_holder.address} is not an inspector authorised in this registry by an agency"
     assert not verdict.valid
     assert access_head(client, issued.holder) == before
+
+
+def test_a_self_registered_inspector_cannot_record_a_check(client, issued):
+    """Issue 12, attack 9: the Inspector role is self-declared; only an agency's authorisation counts."""
+    self_declared = register(client, "inspector")
+    before = access_head(client, issued.holder)
+
+    verdict = client.with_sender(self_declared).check(
+        issued.holder.address, issued.agency.code, client.present(issued.holder, issued.queried))
+
+    recorded = step(verdict, "recorded")
+    assert (recorded.status, recorded.code) == ("error", "LicenseNotInspector")
+    assert access_head(client, issued.holder) == before
+
+
+def test_an_agency_authorises_and_withdraws_an_inspector(client, issued):
+    inspector = register(client, "inspector")
+    agency = issued.agency
+    degree = client.licences("degree")
+
+    agency.client.authorise_inspector("degree", inspector.address)
+    assert degree.inspector_agency(inspector.address) == agency.code
+    expect_valid(client.with_sender(inspector).check(issued.holder.address, agency.code,
+                                                     client.present(issued.holder, issued.queried)))
+
+    agency.client.deauthorise_inspector("degree", inspector.address)
+    assert degree.inspector_agency(inspector.address) is None
+    verdict = client.with_sender(inspector).check(issued.holder.address, agency.code,
+                                                  client.present(issued.holder, issued.queried))
+    assert (step(verdict, "recorded").status, step(verdict, "recorded").code) == ("error", "LicenseNotInspector")
+
+
+def test_another_agency_cannot_withdraw_an_inspector(client, authorities, inspector):
+    other = make_agency(client, authorities, ("degree",), "OTHER")
+    with pytest.raises(NotAllowed, match="does not sign for the agency that authorised inspector"):
+        other.client.deauthorise_inspector("degree", inspector.address)
+
+
+def test_an_ordinary_agency_cannot_close_a_record(client, issued):
+    """Issue 12, attack 8: closing a record is the civil registry's act."""
+    with pytest.raises(NotAllowed, match="does not sign for a civil registry"):
+        issued.agency.client.close_record("degree", issued.holder.address, "death")
+    assert client.licences("degree").holder_record(issued.holder.address).closed_at == 0
 
 
 def test_checking_with_a_malformed_org_code_fails_the_format_step(inspector_client, issued, presented):

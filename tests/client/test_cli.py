@@ -102,7 +102,7 @@ def deployed(cli):
 def people(cli, deployed):
     return {name: cli.person(name, role) for name, role in [
         ("signer", "issuer"), ("holder", "holder"), ("inspector", "inspector"), ("loner", "issuer"),
-        ("suspended-signer", "issuer"), ("closing", "holder"),
+        ("suspended-signer", "issuer"), ("closing", "holder"), ("registrar", "issuer"),
     ]}
 
 
@@ -113,7 +113,20 @@ def agency(cli, people):
     proposed = cli.json("issuer", "propose-add", code, "--name", "University of Tests", "--signer",
                         people["signer"].address, "--type", "degree", dev=CLI_AUTHORITIES[0])
     approved = cli.json("issuer", "approve", proposed["proposal"], dev=CLI_AUTHORITIES[1])
+    # The agency answers for the inspector: without this, its checks would not be recorded.
+    authorised = cli.json("inspector", "authorise", people["inspector"].address, "--type", "degree", account="signer")
+    assert authorised["inspector"] == people["inspector"].address
     return code, proposed, approved
+
+
+@pytest.fixture(scope="module")
+def civil(cli, people):
+    """A civil registry (may close records, issues nothing), accredited through the CLI."""
+    code = unique_code("CIV")
+    proposed = cli.json("issuer", "propose-add", code, "--name", "Civil Registry", "--signer",
+                        people["registrar"].address, "--type", "civil-registry", dev=CLI_AUTHORITIES[0])
+    cli.json("issuer", "approve", proposed["proposal"], dev=CLI_AUTHORITIES[1])
+    return code
 
 
 @pytest.fixture(scope="module")
@@ -240,9 +253,11 @@ def test_revoke_makes_the_next_check_invalid(cli, people, agency, tmp_path):
     assert "the licence was revoked" in check.stdout
 
 
-def test_close_closes_the_holders_record(cli, people, agency):
+def test_close_closes_the_holders_record(cli, people, agency, civil):
     closing = people["closing"].address
-    cli.json("close", closing, "--type", "degree", "--reason", "death", account="signer")
+    one_line_error(cli.run("close", closing, "--type", "degree", "--reason", "death", account="signer", expect=1),
+                   "does not sign for a civil registry")
+    cli.json("close", closing, "--type", "degree", "--reason", "death", account="registrar")
     record = cli.client().licences("degree").holder_record(closing)
     assert record.closed_at > 0 and record.close_reason == types.CLOSE_REASONS["death"]
 

@@ -151,14 +151,14 @@ def test_licence_hashes_equal_python():
         calls += [call("dataHash", doc.to_json()), call("disclose", doc.to_json(), None),
                   call("disclose", doc.to_json(), subset), call("disclosureHash", some),
                   call("disclosedNamesHash", subset),
-                  call("licenceIdOf", CHAIN_ID, registry_address, "0x" + doc.data_hash.hex()),
+                  call("licenceIdOf", CHAIN_ID, registry_address, "UNI-EXAMPLE", "0x" + doc.data_hash.hex()),
                   call("fieldSalt", js_bytes(doc.salt), names[0]),
                   call("fieldLeaf", names[0], doc.fields[names[0]], js_bytes(field_salt(doc.salt, names[0])))]
         reg = registry(doc.cert_type)
         reg.address = registry_address
         expected += ["0x" + doc.data_hash.hex(), doc.disclose(None), some,
                      {"dataHash": "0x" + disclosure_hash(some)[0].hex(), "shown": disclosure_hash(some)[1]},
-                     "0x" + disclosed_names_hash(subset).hex(), "0x" + reg.licence_id_of(doc.data_hash).hex(),
+                     "0x" + disclosed_names_hash(subset).hex(), "0x" + reg.licence_id_of("UNI-EXAMPLE", doc.data_hash).hex(),
                      field_salt(doc.salt, names[0]),
                      field_leaf(names[0], doc.fields[names[0]], field_salt(doc.salt, names[0]))]
     answers = node("call.mjs", calls + [call("disclose", docs[0].to_json(), ["name", "no-such-field"])])
@@ -174,8 +174,8 @@ def test_presentation_signed_in_javascript_verifies_in_python():
     holder = Account.create()
     doc = document(holder.address)
     reg = registry()
-    licence_id = "0x" + reg.licence_id_of(doc.data_hash).hex()
-    batch = {"root": "0x" + "ab" * 32, "leaf": [holder.address, "0x" + "cd" * 32, "UNI", NOW, NOW + 9],
+    licence_id = "0x" + reg.licence_id_of("UNI-EXAMPLE", doc.data_hash).hex()
+    batch = {"agency": "UNI-EXAMPLE", "root": "0x" + "ab" * 32, "leaf": [holder.address, "0x" + "cd" * 32, "UNI", NOW, NOW + 9],
              "proof": ["0x" + "ef" * 32]}
     shown = [None, ["name", "degree", "10"], [], None]
     options = [{"chainId": CHAIN_ID, "registry": reg.address.lower(), "licenceId": licence_id, "agency": "UNI-EXAMPLE",
@@ -206,11 +206,12 @@ def test_qr_text_equals_python_both_ways():
     holder = Account.create()
     doc = document(holder.address)
     reg = registry()
-    licence_id = "0x" + reg.licence_id_of(doc.data_hash).hex()
+    licence_id = "0x" + reg.licence_id_of("UNI-EXAMPLE", doc.data_hash).hex()
     base = {"chainId": CHAIN_ID, "registry": reg.address, "licenceId": licence_id, "agency": "UNI-EXAMPLE",
             "document": doc.to_json(), "now": NOW}
     options = [{**base, "fields": None}, {**base, "fields": ["notes", "2"]},
-               {**base, "fields": ["name"], "batch": {"root": "0x" + "12" * 32, "leaf": [1, 2, 3, 4, 5], "proof": []}}]
+               {**base, "fields": ["name"], "batch": {"agency": "UNI-EXAMPLE", "root": "0x" + "12" * 32, "leaf": [1, 2, 3, 4, 5],
+                                    "proof": []}}]
     presentations = [data for _, data in node("wallet.mjs", [{"op": "present", "key": holder.key.hex(), "options": o}
                                                              for o in options])]
     block = 123_456

@@ -43,6 +43,7 @@ def world(backend):
     signers = [people["signer"].address]
     proposal = admin.issuers.propose_add_agency(authorities[0], code, "University", signers, ["degree"])
     approved = admin.issuers.approve(authorities[1], proposal.proposal_id)
+    admin.with_sender(people["signer"]).authorise_inspector("degree", people["inspector"].address)
     return {"kind": kind, "admin": admin, "deployment": deployment, "code": code, "approved": approved, **people}
 
 

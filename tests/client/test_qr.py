@@ -7,8 +7,8 @@ import cbor2
 import pytest
 import segno
 
-from conftest import FIELDS, advance_time, issue
-from elicense import InvalidInput, qr
+from conftest import FIELDS, advance_time, issue, make_agency
+from elicense import InvalidInput, NotAllowed, qr, types
 from elicense.batch import BatchRow
 from elicense.presentation import Presentation
 
@@ -128,9 +128,61 @@ def test_base45_matches_rfc_9285():
 def test_a_qr_round_trip_keeps_every_part(client, issued):
     shown = client.present(issued.holder, issued.queried, ["degree"])
     text = qr.encode(shown, issued_block=issued.queried.block_number)
-    back, ref = qr.decode(text, lambda chain, cert, ref, data: (shown.registry, None))
+    back, ref = qr.decode(text, lambda chain, cert, ref, data, holder: (shown.registry, [(shown.agency, None)]))
     assert ref == {"block": issued.queried.block_number}
-    assert (back.chain_id, back.registry, back.holder, back.licence_id, back.not_after, back.nonce, back.signature) == (
-        shown.chain_id, shown.registry, shown.holder, shown.licence_id, shown.not_after, shown.nonce, shown.signature)
+    assert (back.chain_id, back.registry, back.holder, back.agency, back.licence_id, back.not_after, back.nonce,
+            back.signature) == (shown.chain_id, shown.registry, shown.holder, shown.agency, shown.licence_id,
+                                shown.not_after, shown.nonce, shown.signature)
     assert back.disclosure == shown.disclosure
     assert isinstance(Presentation.parse(back.dumps()), Presentation)
+
+
+def test_the_holders_signature_picks_the_issuing_agency_among_candidates(client, issued):
+    """The licence id binds the agency and the QR code does not carry it: of the agencies the reference
+    may mean, the one whose licence the holder signed for is taken, whichever comes first."""
+    shown = client.present(issued.holder, issued.queried)
+    text = qr.encode(shown, issued_block=issued.queried.block_number)
+    candidates = [("COPIER", None), (issued.agency.code, None), ("OTHER", None)]
+
+    back, _ = qr.decode(text, lambda *_: (shown.registry, iter(candidates)))
+
+    assert (back.agency, back.licence_id) == (issued.agency.code, shown.licence_id)
+
+
+def test_another_agency_issuing_the_same_data_hash_does_not_capture_the_qr_code(
+        client, authorities, inspector_client, issued):
+    """Issue 12, attack 4 through the verifier: the copier's raw issue() of the holder's data hash, in
+    a later block, is its own licence; the holder's code still verifies as the real agency's."""
+    copier = make_agency(client, authorities, ("degree",), "COPY")
+    copy = copier.client.licences("degree").issue(copier.signer, issued.holder.address,
+                                                    types.bytes32(issued.queried.data_hash), 0, types.FOREVER, b"copied")
+    assert copy.licence_id != issued.licence.licence_id and copy.agency == copier.code
+
+    verdict = inspector_client.check(None, None, client.present_qr(issued.holder, issued.queried))
+
+    assert verdict.valid, verdict.steps
+    assert verdict.agency["code"] == issued.agency.code
+    with pytest.raises(NotAllowed, match="does not sign for the agency that issued licence"):
+        copier.client.revoke("degree", issued.licence.licence_id, 1)
+
+
+def test_a_batch_root_front_run_by_another_agency_does_not_capture_the_batch(
+        client, authorities, inspector_client, agency, holder):
+    """Issue 12, attack 5 through the client: the copier lands the root first (as a higher tip would);
+    the real batch still lands, the holder's wallet lists only it, and its QR codes verify as the real agency's."""
+    from elicense.batch import store_bundle
+
+    registry = agency.client.licences("degree")
+    rows = [BatchRow(holder.address, {"degree": "BSc", "row": str(i)}) for i in range(3)]
+    now = registry.chain.timestamp()
+    root, bundle_hash = store_bundle(agency.client.store, registry, agency.code, rows, agency.client.holder_keys(), now)
+    copier = make_agency(client, authorities, ("degree",), "COPY")
+    copied = copier.client.licences("degree").issue_batch(copier.signer, root, 3, bundle_hash)
+    real = registry.issue_batch(agency.signer, root, 3, bundle_hash)
+
+    assert (copied.agency, real.agency) == (copier.code, agency.code)
+    mine = [q for q in client.licences_of(holder.address) if q.batch is not None]
+    assert len(mine) == 3 and {q.agency for q in mine} == {agency.code}
+    verdict = inspector_client.check(None, None, client.present_qr(holder, mine[0], ["degree"]))
+    assert verdict.valid, verdict.steps
+    assert verdict.agency["code"] == agency.code

@@ -195,6 +195,7 @@ def test_a_licence_verifies_up_to_the_eu_level(split):
     code, agency = split.agency("degree")
     holder = split.person("holder")
     inspector = split.admin.with_sender(split.person("inspector"))
+    agency.authorise_inspector("degree", inspector.sender.address)  # proves the inspector to the mirror first
     issued = agency.send_certification(holder.address, code, "degree", {"degree": "MSc", "field": "Physics"})
     registry = agency.licences("degree")
     wait_until(lambda: [h.valid for h in anchor_path(split.topology, "degree", KIND_LICENCE, registry.address,
@@ -229,6 +230,7 @@ def test_a_batch_on_a_side_chain_verifies_and_one_licence_is_revoked_alone(split
     code, agency = split.agency("degree")
     holders = [split.person("holder") for _ in range(3)]
     inspector = split.admin.with_sender(split.person("inspector"))
+    agency.authorise_inspector("degree", inspector.sender.address)
     batch = agency.issue_batch("degree", code, [BatchRow(h.address, {"degree": "BSc", "n": str(i)})
                                                 for i, h in enumerate(holders)])
     assert batch.count == 3
@@ -368,6 +370,7 @@ def test_the_api_on_side_chains_issues_and_records_with_browser_signed_transacti
 
     code, agency = split.agency("degree")
     holder, inspector = split.person("holder"), split.person("inspector")
+    agency.authorise_inspector("degree", inspector.address)
     service = account_from_key(dev_key(5))
 
     def perform(account, path, body):

@@ -108,7 +108,7 @@ def inspector(keyed, enrol):
 @pytest.fixture(scope="module")
 def signers(keyed, enrol):
     """Accounts registered as Issuers, by the agency they will sign for."""
-    names = ["ministry", "uni", "uni2", "other", "health", "spare"]
+    names = ["ministry", "uni", "uni2", "other", "health", "spare", "civil"]
     return {name: enrol(keyed(f"signer {name}"), Role.ISSUER) for name in names}
 
 
@@ -138,6 +138,8 @@ def enact(issuers, authorities):
 
 
 MINISTRY, UNIVERSITY, OTHER_UNI, HEALTH_AGENCY = org("EDU-MIN"), org("EDU-UNI"), org("EDU-OTH"), org("HLT-AGY")
+CIVIL_REGISTRY = org("CIV-REG")
+CIVIL_BIT = 1  # bit 0 of an agency's set: the civil-registry capability, no licence type
 
 
 @pytest.fixture(scope="module")
@@ -150,10 +152,19 @@ def agencies(enact, signers):
     return {"ministry": MINISTRY, "uni": UNIVERSITY, "other": OTHER_UNI, "health": HEALTH_AGENCY}
 
 
+@pytest.fixture(scope="module")
+def civil(enact, signers, agencies):
+    """The signer of CIV-REG, the agency governance named a civil registry (bit 0 only): it may close records."""
+    enact("proposeAddAgency", CIVIL_REGISTRY, "Civil Registry", [signers["civil"]], CIVIL_BIT, ZERO32)
+    return signers["civil"]
+
+
 # ---------------------------------------------------------------- licence registry
 
 
 @pytest.fixture(scope="module")
-def licenses(deployer, identities, issuers, agencies):
-    """The degree registry (certificate type 3)."""
-    return LicenseRegistry.deploy(DEGREE, identities, issuers, {"from": deployer})
+def licenses(deployer, identities, issuers, agencies, civil, inspector, signers):
+    """The degree registry (certificate type 3), with `inspector` authorised by EDU-UNI."""
+    registry = LicenseRegistry.deploy(DEGREE, identities, issuers, {"from": deployer})
+    registry.authoriseInspector(inspector, {"from": signers["uni"]})
+    return registry

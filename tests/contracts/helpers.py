@@ -125,9 +125,11 @@ def data_hash(label):
     return keccak(text=f"licence data: {label}")
 
 
-def licence_id(registry, dhash):
-    """keccak256(abi.encode(chainid, registry, dataHash)), as the registry derives it."""
-    return keccak(encode(["uint256", "address", "bytes32"], [chain.id, address_of(registry), b32(dhash)]))
+def licence_id(registry, dhash, agency):
+    """keccak256(abi.encode(chainid, registry, agency, dataHash)), as the registry derives it."""
+    return keccak(
+        encode(["uint256", "address", "bytes32", "bytes32"], [chain.id, address_of(registry), b32(agency), b32(dhash)])
+    )
 
 
 def latest_timestamp():

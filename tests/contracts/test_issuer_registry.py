@@ -26,6 +26,7 @@ from helpers import (
 )
 
 EDU = org("EDU-UNI")
+CIVIL = org("CIV-REG")
 LAW = org("LAW-FAC")
 
 
@@ -226,10 +227,32 @@ def test_agency_without_signers_is_refused(issuers, authorities):
         propose_agency(issuers, authorities[0], EDU, [], types(DEGREE))
 
 
-@pytest.mark.parametrize("cert_types", [0, 1, 1 | types(DEGREE)], ids=["none", "bit0", "bit0-and-degree"])
-def test_agency_without_a_real_type_is_refused(issuers, authorities, signers, cert_types):
+def test_agency_without_any_type_is_refused(issuers, authorities, signers):
     with refused("IssuerAgencyIncomplete", EDU):
-        propose_agency(issuers, authorities[0], EDU, [signers["uni"]], cert_types)
+        propose_agency(issuers, authorities[0], EDU, [signers["uni"]], 0)
+
+
+@pytest.mark.parametrize("cert_types", [1, 1 | types(MARRIAGE)], ids=["civil-only", "civil-and-marriage"])
+def test_civil_registry_capability_is_a_type_bit(issuers, enact, signers, cert_types):
+    """Changed with issue 12: bit 0, once refused, is the civil-registry capability (may close records)."""
+    enact("proposeAddAgency", CIVIL, "Civil Registry", [signers["spare"]], cert_types, ZERO32)
+
+    assert issuers.isAccredited(CIVIL, 0)
+    assert plain(issuers.signerAccreditation(signers["spare"], 0)) == (CIVIL, True)
+    assert issuers.isAccredited(CIVIL, MARRIAGE) == bool(cert_types & types(MARRIAGE))
+
+
+def test_civil_registry_capability_is_delegated_like_a_type(issuers, enact, authorities, signers):
+    enact("proposeAddAgency", CIVIL, "Civil Registry", [signers["spare"]], 1 | types(MARRIAGE), ZERO32)
+    enact("proposeAddAgency", EDU, "University", [signers["uni"]], types(DEGREE), ZERO32)
+
+    with refused("IssuerTypesNotDelegated", LAW, EDU, 1):
+        propose_agency(issuers, authorities[0], LAW, [signers["uni2"]], 1 | types(DEGREE), parent=EDU)
+    enact("proposeAddAgency", LAW, "Local office", [signers["uni2"]], 1, CIVIL)
+    assert plain(issuers.signerAccreditation(signers["uni2"], 0)) == (LAW, True)
+
+    enact("proposeSuspendAgency", CIVIL)
+    assert plain(issuers.signerAccreditation(signers["uni2"], 0)) == (LAW, False)
 
 
 def test_signer_of_another_agency_is_refused(issuers, enact, authorities, signers):
@@ -526,15 +549,12 @@ def test_last_authority_cannot_be_removed(deployer, identities, authorities):
 # ---------------------------------------------------------------- accreditation history
 
 
-def test_certificate_type_zero_is_refused(issuers, accredited, signers):
-    with refused("IssuerCertTypeInvalid", 0):
-        issuers.isAccredited(UNIVERSITY, 0)
-    with refused("IssuerCertTypeInvalid", 0):
-        issuers.wasAccreditedAtBlock(UNIVERSITY, 0, chain.height)
-    with refused("IssuerCertTypeInvalid", 0):
-        issuers.wasAccreditedAtTime(UNIVERSITY, 0, chain.time())
-    with refused("IssuerCertTypeInvalid", 0):
-        issuers.signerAccreditation(signers["uni"], 0)
+def test_type_zero_asks_for_the_civil_registry_capability(issuers, accredited, signers):
+    """Changed with issue 12: type 0 is no longer refused; licence agencies simply do not hold it."""
+    assert not issuers.isAccredited(UNIVERSITY, 0)
+    assert not issuers.wasAccreditedAtBlock(UNIVERSITY, 0, chain.height)
+    assert not issuers.wasAccreditedAtTime(UNIVERSITY, 0, chain.time())
+    assert plain(issuers.signerAccreditation(signers["uni"], 0)) == (UNIVERSITY, False)
 
 
 def test_agency_index_past_the_end_is_refused(issuers, accredited):

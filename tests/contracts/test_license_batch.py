@@ -75,12 +75,14 @@ def make_leaf(owner, label, valid_from=None, valid_until=None):
 
 
 class Batch:
-    """A batch's leaves and tree; `issue` puts its root on chain."""
+    """A batch's leaves and tree; `issue` puts its root on chain as the batch (signer's agency, root).
+    Until then `agency` is EDU-UNI, the issuer the tests have in mind."""
 
     def __init__(self, leaves):
         self.leaves = list(leaves)
         self.tree = StandardMerkleTree(self.leaves, BATCH_LEAF)
         self.root = self.tree.root
+        self.agency = UNIVERSITY
         self.tx = None
 
     def __len__(self):
@@ -91,13 +93,14 @@ class Batch:
 
     def issue(self, licenses, signer, bundle=BUNDLE):
         self.tx = licenses.issueBatch(self.root, len(self.leaves), bundle, {"from": signer})
+        self.agency = plain(self.tx.events["LicenseBatchIssued"]["agency"])
         return self
 
     def licence(self, licenses, index):
         """What a holder keeps of leaf `index`: its id, data hash and holder."""
         leaf = self.leaves[index]
         return SimpleNamespace(
-            index=index, leaf=leaf, id=licence_id(licenses, leaf[1]), data_hash=leaf[1], holder=leaf[0]
+            index=index, leaf=leaf, id=licence_id(licenses, leaf[1], self.agency), data_hash=leaf[1], holder=leaf[0]
         )
 
 
@@ -116,7 +119,7 @@ def claim(licenses, batch, index, sender):
     lic = batch.licence(licenses, index)
     holder, _, valid_from, valid_until, _ = lic.leaf
 
-    tx = licenses.claim(batch.root, lic.leaf, batch.proof(index), {"from": sender})
+    tx = licenses.claim(batch.agency, batch.root, lic.leaf, batch.proof(index), {"from": sender})
 
     assert plain(tx.return_value) == lic.id
     assert_event(tx, "LicenseClaimed", licenceId=lic.id, holder=holder, root=batch.root)
@@ -144,9 +147,12 @@ def check_batched(
     leaf = lic.leaf if leaf is None else leaf
     proof = batch.proof(index) if proof is None else proof
     holder = signer if holder is None else holder
-    lid = licence_id(licenses, leaf[1])
-    presentation = presentation or Presentation(licenses, signer, lid)
-    args = (holder, agency, batch.root, leaf, proof, presentation.struct, presentation.signature, {"from": inspector})
+    presentation = presentation or Presentation(licenses, signer, licence_id(licenses, leaf[1], batch.agency))
+    lid = presentation.licence  # the access log names the licence the holder signed for
+    args = (
+        holder, agency, batch.agency, batch.root, leaf, proof, presentation.struct, presentation.signature,
+        {"from": inspector},
+    )
     _, before = heads(licenses, holder)
 
     assert licenses.checkBatched.call(*args) == expected
@@ -194,7 +200,7 @@ def test_accredited_signer_issues_a_batch(licenses, uni, batch_holders):
     tx = licenses.issueBatch(batch.root, 7, BUNDLE, {"from": uni})
 
     assert_event(tx, "LicenseBatchIssued", root=batch.root, agency=UNIVERSITY, count=7, bundleHash=BUNDLE)
-    assert plain(licenses.batch(batch.root)) == (UNIVERSITY, 7, tx.timestamp, tx.block_number)
+    assert plain(licenses.batch(batch.agency, batch.root)) == (UNIVERSITY, 7, tx.timestamp, tx.block_number)
 
 
 def test_batch_stores_nothing_per_licence(licenses, batch, batch_holders):
@@ -209,17 +215,17 @@ def test_batch_stores_nothing_per_licence(licenses, batch, batch_holders):
 def test_second_signer_of_the_agency_issues_a_batch(licenses, signers, batch_holders):
     batch = Batch(seven_leaves(batch_holders)).issue(licenses, signers["uni2"])
 
-    assert plain(licenses.batch(batch.root))[:2] == (UNIVERSITY, 7)
+    assert plain(licenses.batch(batch.agency, batch.root))[:2] == (UNIVERSITY, 7)
 
 
 def test_parent_agency_issues_under_its_own_code(licenses, signers, batch_holders):
     batch = Batch(seven_leaves(batch_holders)).issue(licenses, signers["ministry"])
 
-    assert plain(licenses.batch(batch.root))[0] == MINISTRY
+    assert plain(licenses.batch(batch.agency, batch.root))[0] == MINISTRY
 
 
 def test_unknown_batch_is_all_zero(licenses):
-    assert plain(licenses.batch(keccak(text="no such root"))) == (ZERO32, 0, 0, 0)
+    assert plain(licenses.batch(UNIVERSITY, keccak(text="no such root"))) == (ZERO32, 0, 0, 0)
 
 
 @pytest.mark.parametrize("caller", ["stranger", "health", "holder"])
@@ -253,15 +259,19 @@ def test_batch_with_zero_count_is_invalid(licenses, uni, batch_holders):
 
 
 def test_replayed_batch_is_refused(licenses, uni, batch):
-    with refused("LicenseBatchExists", batch.root):
+    with refused("LicenseBatchExists", UNIVERSITY, batch.root):
         licenses.issueBatch(batch.root, 7, BUNDLE, {"from": uni})
 
 
 def test_another_agency_cannot_take_over_an_issued_batch(licenses, signers, batch):
-    with refused("LicenseBatchExists", batch.root):
-        licenses.issueBatch(batch.root, 7, keccak(text="another bundle"), {"from": signers["other"]})
+    """Changed with issue 12: another agency's copy of the root is its own batch, not a refusal."""
+    copy = licenses.issueBatch(batch.root, 7, keccak(text="another bundle"), {"from": signers["other"]})
 
-    assert plain(licenses.batch(batch.root))[0] == UNIVERSITY
+    assert_event(copy, "LicenseBatchIssued", root=batch.root, agency=OTHER_UNI, count=7,
+                 bundleHash=keccak(text="another bundle"))
+    assert plain(licenses.batch(UNIVERSITY, batch.root))[:2] == (UNIVERSITY, 7)
+    assert plain(licenses.batch(OTHER_UNI, batch.root))[:2] == (OTHER_UNI, 7)
+    assert plain(licenses.batch(UNIVERSITY, batch.root))[3] == batch.tx.block_number
 
 
 # ---------------------------------------------------------------- claim
@@ -290,8 +300,8 @@ def test_claim_writes_no_record_history_entry(licenses, batch, stranger):
 def test_claim_from_an_unknown_batch_is_refused(licenses, batch_holders, stranger):
     batch = Batch(seven_leaves(batch_holders))  # never issued
 
-    with refused("LicenseBatchUnknown", batch.root):
-        licenses.claim(batch.root, batch.leaves[0], batch.proof(0), {"from": stranger})
+    with refused("LicenseBatchUnknown", UNIVERSITY, batch.root):
+        licenses.claim(UNIVERSITY, batch.root, batch.leaves[0], batch.proof(0), {"from": stranger})
 
 
 @pytest.mark.parametrize("field", ["holder", "dataHash", "validFrom", "validUntil", "ciphertextHash"])
@@ -307,21 +317,21 @@ def test_claim_with_an_altered_leaf_is_refused(licenses, batch, batch_holders, s
     }[field]
 
     with refused("LicenseBatchProofInvalid", batch.root):
-        licenses.claim(batch.root, leaf, batch.proof(0), {"from": stranger})
-    assert licenses.statusOf(licence_id(licenses, leaf[1])) == Status.NONE
+        licenses.claim(UNIVERSITY, batch.root, leaf, batch.proof(0), {"from": stranger})
+    assert licenses.statusOf(licence_id(licenses, leaf[1], UNIVERSITY)) == Status.NONE
 
 
 def test_claim_with_a_wrong_proof_is_refused(licenses, batch, stranger):
     for bad in (batch.proof(1), [], batch.proof(0)[:-1], [keccak(text="junk")] + batch.proof(0)[1:]):
         with refused("LicenseBatchProofInvalid", batch.root):
-            licenses.claim(batch.root, batch.leaves[0], bad, {"from": stranger})
+            licenses.claim(UNIVERSITY, batch.root, batch.leaves[0], bad, {"from": stranger})
 
 
 def test_claim_against_another_batch_is_refused(licenses, uni, batch, batch_holders, stranger):
     other = Batch(seven_leaves(batch_holders, tag="other batch")).issue(licenses, uni)
 
     with refused("LicenseBatchProofInvalid", other.root):
-        licenses.claim(other.root, batch.leaves[0], batch.proof(0), {"from": stranger})
+        licenses.claim(UNIVERSITY, other.root, batch.leaves[0], batch.proof(0), {"from": stranger})
 
 
 @pytest.mark.parametrize("who", ["unregistered", "inspector"])
@@ -330,7 +340,7 @@ def test_claim_for_a_non_holder_is_refused(licenses, uni, batch_holders, unregis
     batch = Batch(seven_leaves(batch_holders)[:6] + [make_leaf(account, "not a holder")]).issue(licenses, uni)
 
     with refused("LicenseHolderUnknown", account):
-        licenses.claim(batch.root, batch.leaves[6], batch.proof(6), {"from": stranger})
+        licenses.claim(UNIVERSITY, batch.root, batch.leaves[6], batch.proof(6), {"from": stranger})
     # The rest of the batch is unaffected.
     claim(licenses, batch, 0, stranger)
 
@@ -339,7 +349,7 @@ def test_claiming_twice_is_refused(licenses, batch, stranger):
     lic = claim(licenses, batch, 3, stranger)
 
     with refused("LicenseAlreadyIssued", lic.id):
-        licenses.claim(batch.root, lic.leaf, batch.proof(3), {"from": stranger})
+        licenses.claim(UNIVERSITY, batch.root, lic.leaf, batch.proof(3), {"from": stranger})
 
 
 def test_claim_of_a_data_hash_issued_singly_is_refused(licenses, uni, batch, stranger):
@@ -348,23 +358,23 @@ def test_claim_of_a_data_hash_issued_singly_is_refused(licenses, uni, batch, str
     licenses.issue(lic.holder, lic.data_hash, now - 60, now + YEAR, b"ciphertext", {"from": uni})
 
     with refused("LicenseAlreadyIssued", lic.id):
-        licenses.claim(batch.root, lic.leaf, batch.proof(0), {"from": stranger})
+        licenses.claim(UNIVERSITY, batch.root, lic.leaf, batch.proof(0), {"from": stranger})
 
 
-def test_claim_into_a_closed_record_is_refused(licenses, uni, batch_holders, stranger):
+def test_claim_into_a_closed_record_is_refused(civil, licenses, uni, batch_holders, stranger):
     closed = batch_holders[2]
-    licenses.closeRecord(closed, CLOSE_DEATH, keccak(text="death certificate"), {"from": uni})
+    licenses.closeRecord(closed, CLOSE_DEATH, keccak(text="death certificate"), {"from": civil})
     # A batch issued after the closure still names the closed holder (issueBatch cannot see holders).
     batch = Batch([make_leaf(closed, "after closure")] + seven_leaves(batch_holders)[:6]).issue(licenses, uni)
 
     with refused("LicenseRecordClosed", closed):
-        licenses.claim(batch.root, batch.leaves[0], batch.proof(0), {"from": stranger})
+        licenses.claim(UNIVERSITY, batch.root, batch.leaves[0], batch.proof(0), {"from": stranger})
 
 
-def test_batched_licence_in_a_closed_record_checks_as_record_closed(licenses, uni, inspector, batch, batch_holders):
+def test_batched_licence_in_a_closed_record_checks_as_record_closed(civil, licenses, uni, inspector, batch, batch_holders):
     lic = batch.licence(licenses, 0)
     holder = account_of(batch_holders, lic.holder)
-    licenses.closeRecord(holder, CLOSE_DEATH, keccak(text="death certificate"), {"from": uni})
+    licenses.closeRecord(holder, CLOSE_DEATH, keccak(text="death certificate"), {"from": civil})
 
     check_batched(licenses, inspector, batch, 0, CheckResult.RECORD_CLOSED, holder)
 
@@ -582,7 +592,8 @@ def test_only_inspectors_may_check_batched(licenses, batch, batch_holders, signe
 
     with refused("LicenseNotInspector", account):
         licenses.checkBatched(
-            signer, UNIVERSITY, batch.root, lic.leaf, batch.proof(0), presentation.struct, presentation.signature,
+            signer, UNIVERSITY, UNIVERSITY, batch.root, lic.leaf, batch.proof(0), presentation.struct,
+            presentation.signature,
             {"from": account},
         )
     assert licenses.statusOf(lic.id) == Status.NONE

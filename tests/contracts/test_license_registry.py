@@ -11,7 +11,7 @@ import pytest
 from brownie import chain
 from eth_utils import keccak
 
-from conftest import HEALTH_AGENCY, MINISTRY, OTHER_UNI, UNIVERSITY
+from conftest import CIVIL_REGISTRY, HEALTH_AGENCY, MINISTRY, OTHER_UNI, UNIVERSITY
 from helpers import (
     CLOSE_CITIZENSHIP,
     CLOSE_DEATH,
@@ -81,12 +81,12 @@ def renew(licenses, signer, previous, label, valid_from=None, valid_until=None, 
 
 
 def expect_issued(licenses, tx, holder, dhash, previous, valid_from, valid_until, ciphertext, head_before):
-    lid = licence_id(licenses, dhash)
     agency = plain(tx.events["LicenseIssued"]["agency"])
+    lid = licence_id(licenses, dhash, agency)
     head = extend(head_before, record_entry(RecordKind.ISSUED, lid, tx.block_number))
 
     assert plain(tx.return_value) == lid
-    assert plain(licenses.licenceIdOf(dhash)) == lid
+    assert plain(licenses.licenceIdOf(agency, dhash)) == lid
     assert_event(
         tx,
         "LicenseIssued",
@@ -117,14 +117,15 @@ def expect_record_entry(licenses, tx, holder, kind, subject, head_before):
 
 
 def inspect(licenses, inspector, holder, agency, dhash, presentation, expected):
-    """Runs `check` as call and as transaction; checks verdict, event and the new access-log head."""
+    """Runs `check` as call and as transaction; checks verdict, event and the new access-log head (whose
+    entry names the licence the holder signed for)."""
     args = (holder, agency, dhash, presentation.struct, presentation.signature, {"from": inspector})
     _, before = heads(licenses, holder)
 
     assert licenses.check.call(*args) == expected
     tx = licenses.check(*args)
 
-    lid = licence_id(licenses, dhash)
+    lid = presentation.licence
     head = extend(before, access_entry(inspector, lid, expected, tx.block_number))
     assert tx.return_value == expected
     assert_event(
@@ -182,7 +183,7 @@ def test_eip712_domain_names_this_registry(licenses):
 
 
 def test_unknown_licence_has_no_status(licenses):
-    lid = licence_id(licenses, data_hash("never issued"))
+    lid = licence_id(licenses, data_hash("never issued"), UNIVERSITY)
 
     assert licenses.statusOf(lid) == Status.NONE
     assert plain(licenses.licence(lid)) == (ZERO_ADDRESS, ZERO32, 0, 0, Status.NONE)
@@ -203,11 +204,12 @@ def test_accredited_signer_issues_licence(licenses, uni, holder):
     assert heads(licenses, holder)[0] == record_head([(RecordKind.ISSUED, lic.id, lic.tx.block_number)])
 
 
-def test_licence_id_binds_chain_registry_and_data(licenses):
+def test_licence_id_binds_chain_registry_agency_and_data(licenses):
     dhash = data_hash("anything")
 
-    assert plain(licenses.licenceIdOf(dhash)) == licence_id(licenses, dhash)
-    assert licence_id(licenses, dhash) != licence_id(licenses, data_hash("anything else"))
+    assert plain(licenses.licenceIdOf(UNIVERSITY, dhash)) == licence_id(licenses, dhash, UNIVERSITY)
+    assert licence_id(licenses, dhash, UNIVERSITY) != licence_id(licenses, data_hash("anything else"), UNIVERSITY)
+    assert licence_id(licenses, dhash, UNIVERSITY) != licence_id(licenses, dhash, OTHER_UNI)
 
 
 def test_second_signer_of_the_agency_issues_too(licenses, signers, holder):
@@ -327,13 +329,19 @@ def test_replayed_issuance_is_refused(licenses, uni, holder, issued):
         licenses.issue(holder, issued.data_hash, 0, NO_END, CIPHERTEXT, {"from": uni})
 
 
-def test_same_data_hash_from_another_agency_is_refused(licenses, signers, other_holder, issued):
-    with refused("LicenseAlreadyIssued", issued.id):
-        licenses.issue(other_holder, issued.data_hash, 0, NO_END, CIPHERTEXT, {"from": signers["other"]})
+def test_same_data_hash_from_another_agency_is_another_licence(licenses, signers, other_holder, issued):
+    """Changed with issue 12: the id binds the agency, so a copied data hash cannot capture the original."""
+    copy = issue(licenses, signers["other"], other_holder, "alice msc")
+
+    assert copy.data_hash == issued.data_hash and copy.id != issued.id
+    assert copy.agency == OTHER_UNI
+    assert plain(licenses.licence(issued.id))[:2] == (address_of(issued.holder), UNIVERSITY)
+    with refused("LicenseNotIssuer", issued.id, signers["other"]):
+        licenses.revoke(issued.id, 1, {"from": signers["other"]})
 
 
-def test_closed_record_refuses_new_licences(licenses, uni, holder):
-    licenses.closeRecord(holder, CLOSE_DEATH, EVIDENCE, {"from": uni})
+def test_closed_record_refuses_new_licences(civil, licenses, uni, holder):
+    licenses.closeRecord(holder, CLOSE_DEATH, EVIDENCE, {"from": civil})
 
     with refused("LicenseRecordClosed", holder):
         licenses.issue(holder, data_hash("x"), 0, NO_END, CIPHERTEXT, {"from": uni})
@@ -451,7 +459,7 @@ def test_suspended_agency_cannot_renew(licenses, enact, uni, issued):
 
 
 def test_renewing_unknown_licence_is_refused(licenses, uni):
-    unknown = licence_id(licenses, data_hash("never issued"))
+    unknown = licence_id(licenses, data_hash("never issued"), UNIVERSITY)
 
     with refused("LicenseUnknown", unknown):
         licenses.renew(unknown, data_hash("y"), 0, NO_END, CIPHERTEXT, {"from": uni})
@@ -471,8 +479,8 @@ def test_renewal_with_invalid_validity_leaves_licence_active(licenses, uni, issu
     assert licenses.statusOf(issued.id) == Status.ACTIVE
 
 
-def test_renewal_into_closed_record_is_refused(licenses, uni, issued):
-    licenses.closeRecord(issued.holder, CLOSE_OTHER, EVIDENCE, {"from": uni})
+def test_renewal_into_closed_record_is_refused(civil, licenses, uni, issued):
+    licenses.closeRecord(issued.holder, CLOSE_OTHER, EVIDENCE, {"from": civil})
 
     with refused("LicenseRecordClosed", issued.holder):
         licenses.renew(issued.id, data_hash("y"), 0, NO_END, CIPHERTEXT, {"from": uni})
@@ -521,7 +529,7 @@ def test_other_agency_cannot_suspend(licenses, signers, issued):
 
 
 def test_suspending_unknown_licence_is_refused(licenses, uni):
-    unknown = licence_id(licenses, data_hash("never issued"))
+    unknown = licence_id(licenses, data_hash("never issued"), UNIVERSITY)
 
     with refused("LicenseUnknown", unknown):
         licenses.suspend(unknown, 1, {"from": uni})
@@ -556,8 +564,8 @@ def test_suspending_expired_licence_is_refused(licenses, uni, holder):
         licenses.suspend(lic.id, 1, {"from": uni})
 
 
-def test_suspending_in_closed_record_is_refused(licenses, uni, issued):
-    licenses.closeRecord(issued.holder, CLOSE_DEATH, EVIDENCE, {"from": uni})
+def test_suspending_in_closed_record_is_refused(civil, licenses, uni, issued):
+    licenses.closeRecord(issued.holder, CLOSE_DEATH, EVIDENCE, {"from": civil})
 
     with refused("LicenseStatusInvalid", issued.id, Status.RECORD_CLOSED):
         licenses.suspend(issued.id, 1, {"from": uni})
@@ -617,15 +625,15 @@ def test_other_agency_cannot_reinstate(licenses, uni, signers, issued):
 
 
 def test_reinstating_unknown_licence_is_refused(licenses, uni):
-    unknown = licence_id(licenses, data_hash("never issued"))
+    unknown = licence_id(licenses, data_hash("never issued"), UNIVERSITY)
 
     with refused("LicenseUnknown", unknown):
         licenses.reinstate(unknown, {"from": uni})
 
 
-def test_reinstating_in_closed_record_is_refused(licenses, uni, issued):
+def test_reinstating_in_closed_record_is_refused(civil, licenses, uni, issued):
     licenses.suspend(issued.id, 1, {"from": uni})
-    licenses.closeRecord(issued.holder, CLOSE_DEATH, EVIDENCE, {"from": uni})
+    licenses.closeRecord(issued.holder, CLOSE_DEATH, EVIDENCE, {"from": civil})
 
     with refused("LicenseRecordClosed", issued.holder):
         licenses.reinstate(issued.id, {"from": uni})
@@ -689,14 +697,14 @@ def test_other_agency_cannot_revoke(licenses, signers, issued):
 
 
 def test_revoking_unknown_licence_is_refused(licenses, uni):
-    unknown = licence_id(licenses, data_hash("never issued"))
+    unknown = licence_id(licenses, data_hash("never issued"), UNIVERSITY)
 
     with refused("LicenseUnknown", unknown):
         licenses.revoke(unknown, 1, {"from": uni})
 
 
-def test_revoking_in_closed_record_is_refused(licenses, uni, issued):
-    licenses.closeRecord(issued.holder, CLOSE_DEATH, EVIDENCE, {"from": uni})
+def test_revoking_in_closed_record_is_refused(civil, licenses, uni, issued):
+    licenses.closeRecord(issued.holder, CLOSE_DEATH, EVIDENCE, {"from": civil})
     closed_head = heads(licenses, issued.holder)[0]
 
     with refused("LicenseRecordClosed", issued.holder):
@@ -709,40 +717,42 @@ def test_revoking_in_closed_record_is_refused(licenses, uni, issued):
 
 
 @pytest.mark.parametrize("reason", [CLOSE_DEATH, CLOSE_CITIZENSHIP, CLOSE_OTHER])
-def test_accredited_agency_closes_record(licenses, uni, issued, reason):
+def test_civil_registry_closes_record(civil, licenses, uni, issued, reason):
     before, _ = heads(licenses, issued.holder)
 
-    tx = licenses.closeRecord(issued.holder, reason, EVIDENCE, {"from": uni})
+    tx = licenses.closeRecord(issued.holder, reason, EVIDENCE, {"from": civil})
 
     head = expect_record_entry(licenses, tx, issued.holder, RecordKind.CLOSED, EVIDENCE, before)
     assert tx.return_value is None
     assert_event(
-        tx, "RecordClosed", holder=issued.holder, agency=UNIVERSITY, reason=reason, evidence=EVIDENCE, recordHead=head
+        tx, "RecordClosed", holder=issued.holder, agency=CIVIL_REGISTRY, reason=reason, evidence=EVIDENCE, recordHead=head
     )
     assert plain(licenses.holderRecord(issued.holder)) == (head, ZERO32, tx.timestamp, reason)
     assert licenses.statusOf(issued.id) == Status.RECORD_CLOSED
 
 
-def test_any_accredited_agency_may_close(licenses, signers, issued):
-    tx = licenses.closeRecord(issued.holder, CLOSE_DEATH, EVIDENCE, {"from": signers["other"]})
+@pytest.mark.parametrize("name", ["uni", "other", "ministry"])
+def test_licence_agencies_cannot_close(licenses, signers, issued, name):
+    """Closing is a civil-registry act: accreditation for the type, even the issuer's own, is not enough."""
+    with refused("LicenseNotCivilRegistry", signers[name]):
+        licenses.closeRecord(issued.holder, CLOSE_DEATH, EVIDENCE, {"from": signers[name]})
 
-    assert plain(tx.events["RecordClosed"]["agency"]) == OTHER_UNI
-    assert licenses.statusOf(issued.id) == Status.RECORD_CLOSED
+    assert licenses.statusOf(issued.id) == Status.ACTIVE
 
 
-def test_record_without_licences_can_be_closed(licenses, uni, other_holder):
-    tx = licenses.closeRecord(other_holder, CLOSE_CITIZENSHIP, EVIDENCE, {"from": uni})
+def test_record_without_licences_can_be_closed(civil, licenses, uni, other_holder):
+    tx = licenses.closeRecord(other_holder, CLOSE_CITIZENSHIP, EVIDENCE, {"from": civil})
 
     assert heads(licenses, other_holder)[0] == record_head([(RecordKind.CLOSED, EVIDENCE, tx.block_number)])
 
 
-def test_closing_leaves_revoked_and_renewed_statuses(licenses, uni, holder):
+def test_closing_leaves_revoked_and_renewed_statuses(civil, licenses, uni, holder):
     revoked = issue(licenses, uni, holder, "to revoke")
     renewed = issue(licenses, uni, holder, "to renew")
     licenses.revoke(revoked.id, 1, {"from": uni})
     successor = renew(licenses, uni, renewed, "successor")
 
-    licenses.closeRecord(holder, CLOSE_DEATH, EVIDENCE, {"from": uni})
+    licenses.closeRecord(holder, CLOSE_DEATH, EVIDENCE, {"from": civil})
 
     assert licenses.statusOf(revoked.id) == Status.REVOKED
     assert licenses.statusOf(renewed.id) == Status.RENEWED
@@ -750,47 +760,47 @@ def test_closing_leaves_revoked_and_renewed_statuses(licenses, uni, holder):
 
 
 @pytest.mark.parametrize("reason", [0, 4, 255])
-def test_unknown_close_reason_is_refused(licenses, uni, holder, reason):
+def test_unknown_close_reason_is_refused(civil, licenses, uni, holder, reason):
     with refused("LicenseReasonInvalid", reason):
-        licenses.closeRecord(holder, reason, EVIDENCE, {"from": uni})
+        licenses.closeRecord(holder, reason, EVIDENCE, {"from": civil})
 
 
 def test_stranger_cannot_close(licenses, stranger, holder):
-    with refused("LicenseNotAccredited", stranger, DEGREE):
+    with refused("LicenseNotCivilRegistry", stranger):
         licenses.closeRecord(holder, CLOSE_DEATH, EVIDENCE, {"from": stranger})
 
 
-def test_agency_without_the_type_cannot_close(licenses, signers, holder):
-    with refused("LicenseNotAccredited", signers["health"], DEGREE):
+def test_agency_of_another_type_cannot_close(licenses, signers, holder):
+    with refused("LicenseNotCivilRegistry", signers["health"]):
         licenses.closeRecord(holder, CLOSE_DEATH, EVIDENCE, {"from": signers["health"]})
 
 
-def test_suspended_agency_cannot_close(licenses, enact, uni, holder):
-    suspend_agency(enact, UNIVERSITY)
+def test_suspended_civil_registry_cannot_close(civil, licenses, enact, holder):
+    suspend_agency(enact, CIVIL_REGISTRY)
 
-    with refused("LicenseNotAccredited", uni, DEGREE):
-        licenses.closeRecord(holder, CLOSE_DEATH, EVIDENCE, {"from": uni})
+    with refused("LicenseNotCivilRegistry", civil):
+        licenses.closeRecord(holder, CLOSE_DEATH, EVIDENCE, {"from": civil})
 
 
-def test_closing_unregistered_holder_is_refused(licenses, uni, stranger):
+def test_closing_unregistered_holder_is_refused(civil, licenses, uni, stranger):
     with refused("LicenseHolderUnknown", stranger):
-        licenses.closeRecord(stranger, CLOSE_DEATH, EVIDENCE, {"from": uni})
+        licenses.closeRecord(stranger, CLOSE_DEATH, EVIDENCE, {"from": civil})
 
 
-def test_closing_twice_is_refused(licenses, uni, holder):
-    licenses.closeRecord(holder, CLOSE_DEATH, EVIDENCE, {"from": uni})
+def test_closing_twice_is_refused(civil, licenses, uni, holder):
+    licenses.closeRecord(holder, CLOSE_DEATH, EVIDENCE, {"from": civil})
 
     with refused("LicenseRecordClosed", holder):
-        licenses.closeRecord(holder, CLOSE_OTHER, EVIDENCE, {"from": uni})
+        licenses.closeRecord(holder, CLOSE_OTHER, EVIDENCE, {"from": civil})
 
 
-def test_full_history_recomputes_from_events(licenses, uni, holder):
+def test_full_history_recomputes_from_events(civil, licenses, uni, holder):
     first = issue(licenses, uni, holder, "first")
     second = issue(licenses, uni, holder, "second")
     suspended = licenses.suspend(first.id, 1, {"from": uni})
     reinstated = licenses.reinstate(first.id, {"from": uni})
     revoked = licenses.revoke(second.id, 2, {"from": uni})
-    closed = licenses.closeRecord(holder, CLOSE_OTHER, EVIDENCE, {"from": uni})
+    closed = licenses.closeRecord(holder, CLOSE_OTHER, EVIDENCE, {"from": civil})
 
     entries = [
         (RecordKind.ISSUED, first.id, first.tx.block_number),
@@ -915,7 +925,7 @@ def test_presentation_for_other_data_is_data_mismatch(licenses, inspector, holde
 
 def test_never_issued_licence_is_unknown(licenses, inspector, holder):
     dhash = data_hash("never issued")
-    presentation = Presentation(licenses, holder, licence_id(licenses, dhash))
+    presentation = Presentation(licenses, holder, licence_id(licenses, dhash, UNIVERSITY))
 
     inspect(licenses, inspector, holder, UNIVERSITY, dhash, presentation, CheckResult.UNKNOWN_LICENCE)
 
@@ -967,15 +977,15 @@ def test_future_licence_checks_as_not_yet_valid(licenses, inspector, uni, holder
     inspect_licence(licenses, inspector, lic, CheckResult.NOT_YET_VALID)
 
 
-def test_licence_in_closed_record_checks_as_record_closed(licenses, inspector, uni, holder, issued):
-    licenses.closeRecord(holder, CLOSE_DEATH, EVIDENCE, {"from": uni})
+def test_licence_in_closed_record_checks_as_record_closed(civil, licenses, inspector, uni, holder, issued):
+    licenses.closeRecord(holder, CLOSE_DEATH, EVIDENCE, {"from": civil})
 
     inspect_licence(licenses, inspector, issued, CheckResult.RECORD_CLOSED)
 
 
-def test_suspended_licence_in_closed_record_checks_as_record_closed(licenses, inspector, uni, holder, issued):
+def test_suspended_licence_in_closed_record_checks_as_record_closed(civil, licenses, inspector, uni, holder, issued):
     licenses.suspend(issued.id, 1, {"from": uni})
-    licenses.closeRecord(holder, CLOSE_DEATH, EVIDENCE, {"from": uni})
+    licenses.closeRecord(holder, CLOSE_DEATH, EVIDENCE, {"from": civil})
 
     inspect_licence(licenses, inspector, issued, CheckResult.RECORD_CLOSED)
 

@@ -54,14 +54,17 @@ class LicenceLifecycle:
     st_pick = strategy("uint8")
     st_term = strategy("uint8", max_value=2)
     st_reason = strategy("uint8", min_value=1, max_value=3)
+    st_closer = strategy("uint8", max_value=3)
 
-    def __init__(self, licenses, holders, signers, inspector):
+    def __init__(self, licenses, holders, signers, inspector, civil):
         self.licenses = licenses
         self.holders = holders
         # Two signers of EDU-UNI and one of EDU-OTH: rules on a licence act through a signer of its
         # own agency (st_who 0-2) or of the other one (st_who 3, refused as not the issuer).
         self.signers = [(signers["uni"], UNIVERSITY), (signers["uni2"], UNIVERSITY), (signers["other"], OTHER_UNI)]
         self.inspector = inspector
+        # Only the civil registry (closer 0) may close a record; the licence agencies' signers are refused.
+        self.closers = [civil] + [s for s, _ in self.signers]
 
     def setup(self):
         self.licences = []
@@ -111,7 +114,7 @@ class LicenceLifecycle:
         self.records[holder].append((kind, subject, tx.block_number))
 
     def add_licence(self, tx, dhash, holder, agency, valid_from, valid_until):
-        lid = licence_id(self.licenses, dhash)
+        lid = licence_id(self.licenses, dhash, agency)
         assert plain(tx.return_value) == lid
         self.licences.append(LicenceModel(lid, dhash, holder, agency, valid_from, valid_until))
         self.record(holder, RecordKind.ISSUED, lid, tx)
@@ -203,10 +206,14 @@ class LicenceLifecycle:
             lic.mark = Mark.REVOKED
             self.record(lic.holder, RecordKind.REVOKED, lic.id, tx)
 
-    def rule_close(self, holder="st_holder", signer="st_signer", reason="st_reason"):
+    def rule_close(self, holder="st_holder", closer="st_closer", reason="st_reason"):
         account = self.holders[holder].address
-        signer, _ = self.signers[signer]
+        signer = self.closers[closer]
         evidence = keccak(text=f"evidence {account} {reason}")
+        if closer != 0:
+            with refused("LicenseNotCivilRegistry", signer):
+                self.licenses.closeRecord(account, reason, evidence, {"from": signer})
+            return
         if account in self.closed:
             with refused("LicenseRecordClosed", account):
                 self.licenses.closeRecord(account, reason, evidence, {"from": signer})
@@ -246,13 +253,14 @@ class LicenceLifecycle:
             assert (record[2] != 0) == (holder.address in self.closed)
 
 
-def test_licence_lifecycle_matches_the_model(state_machine, licenses, holder, other_holder, signers, inspector):
+def test_licence_lifecycle_matches_the_model(state_machine, licenses, holder, other_holder, signers, inspector, civil):
     brownie_state_machine(state_machine)(
         LicenceLifecycle,
         licenses,
         [holder, other_holder],
         signers,
         inspector,
+        civil,
         # No example database: replaying short examples saved by earlier runs (in ~/.brownie)
         # crowded out the full-length runs; each run now starts from fresh random sequences.
         settings={"max_examples": 25, "stateful_step_count": 10, "database": None},

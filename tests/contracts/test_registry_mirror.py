@@ -14,7 +14,7 @@ import pytest
 from brownie import AnchorRegistry, LicenseRegistry, RegistryMirror
 from eth_utils import keccak
 
-from conftest import HEALTH_AGENCY, MINISTRY, OTHER_UNI, UNIVERSITY
+from conftest import CIVIL_BIT, CIVIL_REGISTRY, HEALTH_AGENCY, MINISTRY, OTHER_UNI, UNIVERSITY
 from elicense.merkle import StandardMerkleTree
 from helpers import (
     ACCREDITATION_LEAF,
@@ -57,7 +57,7 @@ CIPHERTEXT = b"ecies: {'degree': 'MSc'}"
 @pytest.fixture(scope="module")
 def people(keyed):
     """Real keyed accounts of the main chain's identity registry, by name."""
-    names = ["holder", "other holder", "late holder", "inspector", "uni", "uni2", "ministry", "health", "other"]
+    names = ["holder", "other holder", "late holder", "inspector", "uni", "uni2", "ministry", "health", "other", "civil"]
     return SimpleNamespace(**{name.replace(" ", "_"): keyed(f"mirror {name}") for name in names})
 
 
@@ -72,6 +72,7 @@ def identity_values(people, late=False):
         (people.ministry, Role.ISSUER),
         (people.health, Role.ISSUER),
         (people.other, Role.ISSUER),
+        (people.civil, Role.ISSUER),
     ]
     if late:
         values.append((people.late_holder, Role.HOLDER))
@@ -89,6 +90,7 @@ def accreditation_values(people, uni_types=None, with_other=False):
         (people.uni, UNIVERSITY, uni_types),
         (people.uni2, UNIVERSITY, uni_types),
         (people.health, HEALTH_AGENCY, types(HEALTH)),
+        (people.civil, CIVIL_REGISTRY, CIVIL_BIT),
     ]
     if with_other:
         values.append((people.other, OTHER_UNI, types(DEGREE)))
@@ -483,7 +485,7 @@ def issue(side_licenses, signer, holder, label):
     now = latest_timestamp()
     dhash = data_hash(label)
     tx = side_licenses.issue(holder, dhash, now - 60, now + YEAR, CIPHERTEXT, {"from": signer})
-    lid = licence_id(side_licenses, dhash)
+    lid = licence_id(side_licenses, dhash, tx.events["LicenseIssued"]["agency"])
     assert plain(tx.return_value) == lid
     return SimpleNamespace(id=lid, data_hash=dhash, holder=holder, tx=tx)
 
@@ -541,15 +543,20 @@ def test_side_registry_issues_after_both_proofs(side_licenses, mirror, world, pe
     assert stored[4] == Status.ACTIVE
 
 
-def test_side_check_requires_a_proven_inspector(side_licenses, mirror, world, people, stranger):
+def test_side_check_requires_a_proven_and_authorised_inspector(side_licenses, mirror, world, people, stranger):
     prove_identity(mirror, world, people.holder, Role.HOLDER, stranger)
     prove_accreditation(mirror, world.accreditations, people.uni, stranger, world.sequence)
     lic = issue(side_licenses, people.uni, people.holder, "side msc")
 
     with refused("LicenseNotInspector", people.inspector):
         inspect(side_licenses, people.inspector, lic)
+    with refused("LicenseInspectorNotRegistered", people.inspector):
+        side_licenses.authoriseInspector(people.inspector, {"from": people.uni})
 
     prove_identity(mirror, world, people.inspector, Role.INSPECTOR, stranger)
+    with refused("LicenseNotInspector", people.inspector):  # proven, but nobody answers for it yet
+        inspect(side_licenses, people.inspector, lic)
+    side_licenses.authoriseInspector(people.inspector, {"from": people.uni})
     tx = inspect(side_licenses, people.inspector, lic)
 
     assert tx.return_value == CheckResult.VALID
@@ -578,6 +585,7 @@ def test_suspended_signer_still_withdraws_its_licences_on_the_side_chain(
     prove_identity(mirror, world, people.holder, Role.HOLDER, stranger)
     prove_identity(mirror, world, people.inspector, Role.INSPECTOR, stranger)
     prove_accreditation(mirror, world.accreditations, people.uni, stranger, world.sequence)
+    side_licenses.authoriseInspector(people.inspector, {"from": people.uni})
     lic = issue(side_licenses, people.uni, people.holder, "to be revoked")
     suspended = accreditation_tree(people, uni_types=0)
     prove_accreditation(mirror, suspended, people.uni, stranger, anchor_next(anchors, relayers, None, suspended))
@@ -602,10 +610,34 @@ def test_side_chain_batch_is_claimed_for_a_proven_holder(side_licenses, mirror, 
     side_licenses.issueBatch(tree.root, len(leaves), keccak(text="bundle"), {"from": people.uni})
 
     with refused("LicenseHolderUnknown", people.holder):
-        side_licenses.claim(tree.root, leaves[0], tree.proof(0), {"from": stranger})
+        side_licenses.claim(UNIVERSITY, tree.root, leaves[0], tree.proof(0), {"from": stranger})
 
     prove_identity(mirror, world, people.holder, Role.HOLDER, stranger)
-    tx = side_licenses.claim(tree.root, leaves[0], tree.proof(0), {"from": stranger})
+    tx = side_licenses.claim(UNIVERSITY, tree.root, leaves[0], tree.proof(0), {"from": stranger})
 
-    assert plain(tx.return_value) == licence_id(side_licenses, leaves[0][1])
+    assert plain(tx.return_value) == licence_id(side_licenses, leaves[0][1], UNIVERSITY)
     assert plain(side_licenses.licence(tx.return_value))[:2] == (people.holder.address, UNIVERSITY)
+
+
+def test_side_chain_honours_the_civil_registry_capability_proven_from_the_main_chain(
+    side_licenses, mirror, world, people, stranger
+):
+    """Bit 0 of an accreditation leaf is the civil-registry capability: the mirror answers it like a type."""
+    prove_identity(mirror, world, people.holder, Role.HOLDER, stranger)
+    prove_accreditation(mirror, world.accreditations, people.uni, stranger, world.sequence)
+    lic = issue(side_licenses, people.uni, people.holder, "side msc")
+
+    with refused("LicenseNotCivilRegistry", people.uni):
+        side_licenses.closeRecord(people.holder, 1, keccak(text="death certificate"), {"from": people.uni})
+    with refused("LicenseNotCivilRegistry", people.civil):  # not proven on this side chain yet
+        side_licenses.closeRecord(people.holder, 1, keccak(text="death certificate"), {"from": people.civil})
+    with refused("LicenseNotAccredited", people.civil, DEGREE):  # the capability is no licence type
+        issue(side_licenses, people.civil, people.holder, "civil registry issues a degree")
+
+    prove_accreditation(mirror, world.accreditations, people.civil, stranger, world.sequence)
+    assert plain(mirror.signerAccreditation(people.civil, 0)) == (CIVIL_REGISTRY, True)
+    assert plain(mirror.signerAccreditation(people.uni, 0)) == (UNIVERSITY, False)
+    tx = side_licenses.closeRecord(people.holder, 1, keccak(text="death certificate"), {"from": people.civil})
+
+    assert plain(tx.events["RecordClosed"]["agency"]) == CIVIL_REGISTRY
+    assert side_licenses.statusOf(lic.id) == Status.RECORD_CLOSED

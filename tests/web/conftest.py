@@ -21,7 +21,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"websockets\.legacy is deprecated", DeprecationWarning)
     import web3  # noqa: F401
 
-from elicense import Client
+from elicense import Client, types
 from elicense.chain import account_from_key
 from elicense.crypto import new_account
 from elicense.nodes import LocalChain, dev_key
@@ -146,8 +146,13 @@ def holder(client) -> LocalAccount:
 
 
 @pytest.fixture(scope="session")
-def inspector(client) -> LocalAccount:
-    return register(client, "inspector")
+def inspector(client, authorities) -> LocalAccount:
+    """A registered inspector, authorised in every licence registry by an inspectorate agency that answers for it."""
+    account = register(client, "inspector")
+    inspectorate = make_agency(client, authorities, tuple(types.CERT_TYPES))
+    for cert_type in types.CERT_TYPES:
+        inspectorate.client.authorise_inspector(cert_type, account.address)
+    return account
 
 
 def fresh_account() -> LocalAccount:

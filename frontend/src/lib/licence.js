@@ -80,11 +80,24 @@ export function disclosedNamesHash(names) {
   return keccak256(canonical(sortedNames(names)));
 }
 
-/** licenceIdOf(dataHash) as the LicenseRegistry computes it: keccak256(abi.encode(chainid, registry, dataHash)). */
-export function licenceIdOf(chainId, registryAddress, dataHashHex) {
+/** An organisation code as bytes32: ASCII, left-aligned (types.org_code). */
+export function orgCode(code) {
+  if (typeof code !== "string" || !code || code.length > 32 || !/^[\x20-\x7e]+$/.test(code)) {
+    throw new Error(`malformed organisation code ${JSON.stringify(code)}: 1 to 32 printable ASCII characters`);
+  }
+  const out = new Uint8Array(32);
+  out.set(new TextEncoder().encode(code));
+  return toHex(out);
+}
+
+/**
+ * licenceIdOf(agency, dataHash) as the LicenseRegistry computes it:
+ * keccak256(abi.encode(chainid, registry, agency, dataHash)); a licence is its issuing agency's.
+ */
+export function licenceIdOf(chainId, registryAddress, agency, dataHashHex) {
   const encoded = AbiCoder.defaultAbiCoder().encode(
-    ["uint256", "address", "bytes32"],
-    [chainId, getAddress(registryAddress), toHex(fromHex(dataHashHex, "data hash", 32))],
+    ["uint256", "address", "bytes32", "bytes32"],
+    [chainId, getAddress(registryAddress), orgCode(agency), toHex(fromHex(dataHashHex, "data hash", 32))],
   );
   return keccak256(encoded);
 }

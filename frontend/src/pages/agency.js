@@ -85,8 +85,9 @@ async function selectAgency(chosen) {
     active ? "active" : h("span", { class: "notice warn" }, `${agency.status ?? "not active"}: the agency cannot issue until it is reinstated`),
     agency.parent ? ` (accredited under ${agency.parent})` : "",
   );
-  fillTypes(byTestId("issue-type"), types);
-  fillTypes(byTestId("batch-type"), types);
+  const licenceTypes = types.filter((t) => t !== "civil-registry"); // a capability, not a type to issue
+  fillTypes(byTestId("issue-type"), licenceTypes);
+  fillTypes(byTestId("batch-type"), licenceTypes);
   for (const section of [agencySection, issueSection, batchSection, issuedSection]) section.hidden = false;
   await loadIssued();
 }

@@ -266,6 +266,13 @@ function openLicence(item, wallet) {
   } catch (err) {
     return { doc, error: messageOf(err) };
   }
+  if (item.agency && doc.agency !== item.agency) {
+    return {
+      doc,
+      error: `The licence document names agency ${doc.agency}, but ${item.agency} issued it on chain: a copy ` +
+        "another agency made of someone else's licence. It cannot be shown to an inspector.",
+    };
+  }
   if (doc.holder && !sameAddress(doc.holder, wallet.address)) {
     return { doc, error: `The licence document names another holder (${doc.holder}).` };
   }

@@ -9,6 +9,11 @@ from ._base import Wrapper
 AGENCY_STATUS = ["unknown", "active", "suspended"]
 PROPOSAL_KINDS = ["add-agency", "suspend-agency", "reinstate-agency", "add-authority", "remove-authority"]
 
+# Bit 0 of an agency's set is no certificate type: governance sets it for a civil registry, the only
+# kind of agency that may close a holder's record (LicenseRegistry.CIVIL_REGISTRY).
+CIVIL_REGISTRY = 0
+CIVIL_REGISTRY_NAME = "civil-registry"
+
 
 @dataclass(frozen=True)
 class Agency:
@@ -31,9 +36,10 @@ class ProposalOutcome:
 
 
 def types_mask(cert_types) -> int:
+    """The bit set of certificate types (names or numbers) and "civil-registry" (bit 0)."""
     mask = 0
     for t in cert_types:
-        mask |= 1 << types.cert_type(t)
+        mask |= 1 << (CIVIL_REGISTRY if t == CIVIL_REGISTRY_NAME else types.cert_type(t))
     return mask
 
 
@@ -80,6 +86,11 @@ class IssuerRegistry(Wrapper):
         codes = [self.chain.call(self.contract.functions.agencyCodeAt(i)) for i in range(count)]
         return [_agency(self.chain.call(self.contract.functions.agency(c))) for c in codes]
 
+    def codes_with_type(self, cert_type: int, from_block: int = 0) -> list[str]:
+        """The codes of every agency ever accredited for ``cert_type``, read from one log query."""
+        logs = self.contract.events.AgencyAdded().get_logs(from_block=from_block)
+        return [types.code_text(e["args"]["code"]) for e in logs if e["args"]["certTypes"] >> cert_type & 1]
+
     def agency_of_signer(self, signer: str) -> str | None:
         raw = self.chain.call(self.contract.functions.agencyOfSigner(types.address(signer)))
         return types.code_text(raw) or None
@@ -113,5 +124,6 @@ def _agency(raw) -> Agency | None:
     code, parent, name, status, mask, created, signers = raw
     if status == 0:
         return None
-    names = tuple(types.CERT_TYPE_NAMES.get(t, str(t)) for t in range(1, 256) if mask >> t & 1)
+    names = ((CIVIL_REGISTRY_NAME,) if mask & 1 else ()) + tuple(
+        types.CERT_TYPE_NAMES.get(t, str(t)) for t in range(1, 256) if mask >> t & 1)
     return Agency(types.code_text(code), name, types.code_text(parent), AGENCY_STATUS[status], names, tuple(signers), created)

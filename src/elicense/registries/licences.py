@@ -7,7 +7,7 @@ from eth_utils import keccak
 
 from .. import types
 from ..chain import TxResult
-from ._base import Wrapper, typed_digest
+from ._base import EIP712_DOMAIN, Wrapper, typed_digest
 
 PRESENTATION_FIELDS = [
     {"name": "licenceId", "type": "bytes32"}, {"name": "disclosure", "type": "bytes32"},
@@ -74,6 +74,31 @@ class HolderRecord:
     close_reason: int
 
 
+def licence_id(chain_id: int, registry: str, agency: str | bytes, data_hash: bytes) -> bytes:
+    """keccak256(abi.encode(chainid, registry, agency, dataHash)): a licence is its agency's, so the same
+    data hash issued by another agency is another licence (it can neither block nor capture this one)."""
+    code = types.org_code(agency) if isinstance(agency, str) else bytes(agency)
+    return keccak(encode(["uint256", "address", "bytes32", "bytes32"], [chain_id, registry, code, bytes(data_hash)]))
+
+
+def batch_key(agency: str | bytes, root: bytes) -> bytes:
+    """keccak256(abi.encode(agency, root)): a batch as the chain knows it (its journal subject)."""
+    code = types.org_code(agency) if isinstance(agency, str) else bytes(agency)
+    return keccak(code + bytes(root))
+
+
+def typed_presentation(chain_id: int, registry: str, licence_id: bytes, disclosure: bytes, not_after: int,
+                       nonce: bytes) -> dict:
+    """The EIP-712 message a holder signs, for the registry at ``registry`` on chain ``chain_id``."""
+    return {
+        "types": {"EIP712Domain": EIP712_DOMAIN, "Presentation": PRESENTATION_FIELDS},
+        "primaryType": "Presentation",
+        "domain": {"name": "elicense LicenseRegistry", "version": "1", "chainId": chain_id,
+                   "verifyingContract": registry},
+        "message": {"licenceId": licence_id, "disclosure": disclosure, "notAfter": not_after, "nonce": nonce},
+    }
+
+
 class LicenceRegistry(Wrapper):
     name = "LicenseRegistry"
 
@@ -94,8 +119,9 @@ class LicenceRegistry(Wrapper):
         tx = self.chain.send(self.contract.functions.issueBatch(root, count, bundle_hash), account)
         return self.batch_from_event(self.events(tx, "LicenseBatchIssued")[0], tx.gas_used)
 
-    def claim(self, account, root: bytes, leaf: tuple, proof: list[bytes]) -> TxResult:
-        return self.chain.send(self.contract.functions.claim(root, leaf, proof), account)
+    def claim(self, account, agency: bytes, root: bytes, leaf: tuple, proof: list[bytes]) -> TxResult:
+        """Claims a leaf of the batch ``agency`` issued under ``root`` (the licence is that agency's)."""
+        return self.chain.send(self.contract.functions.claim(agency, root, leaf, proof), account)
 
     @staticmethod
     def batch_from_event(event, gas_used: int = 0) -> IssuedBatch:
@@ -107,8 +133,16 @@ class LicenceRegistry(Wrapper):
         logs = self.contract.events.LicenseBatchIssued().get_logs(from_block=from_block)
         return [self.batch_from_event(e) for e in logs]
 
-    def batch(self, root: bytes) -> BatchInfo | None:
-        agency, count, issued_at, issued_block = self.chain.call(self.contract.functions.batch(root))
+    def batches_with_root(self, root: bytes, from_block: int = 0) -> list[IssuedBatch]:
+        """Every batch issued under ``root``, by whichever agency (a copy by another agency is its own batch)."""
+        logs = self.contract.events.LicenseBatchIssued().get_logs(argument_filters={"root": bytes(root)},
+                                                                  from_block=from_block)
+        return [self.batch_from_event(e) for e in logs]
+
+    def batch(self, agency: str | bytes, root: bytes) -> BatchInfo | None:
+        """The batch ``agency`` issued under ``root``, or None."""
+        code = types.org_code(agency) if isinstance(agency, str) else bytes(agency)
+        agency, count, issued_at, issued_block = self.chain.call(self.contract.functions.batch(code, root))
         if count == 0:
             return None
         return BatchInfo("0x" + bytes(root).hex(), types.code_text(agency), count, issued_at, issued_block)
@@ -125,15 +159,25 @@ class LicenceRegistry(Wrapper):
     def close_record(self, account, holder: str, reason: int, evidence: bytes = b"\0" * 32) -> TxResult:
         return self.chain.send(self.contract.functions.closeRecord(holder, reason, evidence), account)
 
+    def authorise_inspector(self, account, inspector: str) -> TxResult:
+        return self.chain.send(self.contract.functions.authoriseInspector(inspector), account)
+
+    def deauthorise_inspector(self, account, inspector: str) -> TxResult:
+        return self.chain.send(self.contract.functions.deauthoriseInspector(inspector), account)
+
+    def inspector_agency(self, inspector: str) -> str | None:
+        """The agency that authorised ``inspector`` here and answers for it (None: not authorised)."""
+        return types.code_text(self.chain.call(self.contract.functions.inspectorAgency(inspector))) or None
+
     def check(self, account, holder: str, agency: bytes, data_hash: bytes, presentation: tuple, signature: bytes):
         fn = self.contract.functions.check(holder, agency, data_hash, presentation, signature)
         tx = self.chain.send(fn, account)
         event = self.events(tx, "LicenseChecked")[0]["args"]
         return CHECK_RESULTS[event["result"]], "0x" + event["accessHead"].hex(), tx
 
-    def check_batched(self, account, holder: str, agency: bytes, root: bytes, leaf: tuple, proof: list[bytes],
-                      presentation: tuple, signature: bytes):
-        fn = self.contract.functions.checkBatched(holder, agency, root, leaf, proof, presentation, signature)
+    def check_batched(self, account, holder: str, agency: bytes, batch_agency: bytes, root: bytes, leaf: tuple,
+                      proof: list[bytes], presentation: tuple, signature: bytes):
+        fn = self.contract.functions.checkBatched(holder, agency, batch_agency, root, leaf, proof, presentation, signature)
         tx = self.chain.send(fn, account)
         event = self.events(tx, "LicenseChecked")[0]["args"]
         return CHECK_RESULTS[event["result"]], "0x" + event["accessHead"].hex(), tx
@@ -172,9 +216,9 @@ class LicenceRegistry(Wrapper):
             return "expired"
         return "not-yet-valid" if now < valid_from else "active"
 
-    def licence_id_of(self, data_hash: bytes) -> bytes:
-        """licenceIdOf(dataHash), computed here as the contract does: no round trip to the node."""
-        return keccak(encode(["uint256", "address", "bytes32"], [self.chain.chain_id, self.address, bytes(data_hash)]))
+    def licence_id_of(self, agency: str | bytes, data_hash: bytes) -> bytes:
+        """licenceIdOf(agency, dataHash), computed here as the contract does: no round trip to the node."""
+        return licence_id(self.chain.chain_id, self.address, agency, data_hash)
 
     def holder_record(self, holder: str) -> HolderRecord:
         record_head, access_head, closed_at, reason = self.chain.call(self.contract.functions.holderRecord(holder))
@@ -190,6 +234,12 @@ class LicenceRegistry(Wrapper):
         singles = self.contract.events.LicenseIssued().get_logs(argument_filters={"agency": code}, from_block=from_block)
         batches = self.contract.events.LicenseBatchIssued().get_logs(argument_filters={"agency": code}, from_block=from_block)
         return [self.issued_from_event(e) for e in singles], [self.batch_from_event(e) for e in batches]
+
+    def issued_in_block(self, block: int, holder: str) -> list[IssuedLicence]:
+        """The licences issued to ``holder`` in block ``block`` (what a QR code's block number names)."""
+        logs = self.contract.events.LicenseIssued().get_logs(argument_filters={"holder": holder}, from_block=block,
+                                                             to_block=block)
+        return [self.issued_from_event(e) for e in logs]
 
     def issued_in(self, tx_hash: str) -> list[IssuedLicence]:
         receipt = self.chain.w3.eth.get_transaction_receipt(tx_hash)
