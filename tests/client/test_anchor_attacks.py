@@ -37,6 +37,7 @@ from elicense.licence import LicenceDocument
 from elicense.merkle import StandardMerkleTree
 from elicense.nodes import LocalNetwork, dev_key
 from elicense.registries import AnchorRegistry, RegistryMirror
+from elicense.registries.licences import batch_key
 from elicense.relay import Relayer
 from elicense.server import Server
 from elicense.store import DocumentStore
@@ -124,9 +125,11 @@ def steps(verdict) -> dict:
 def anchored(world, issued) -> bool:
     """Whether a licence (or a batch: an IssuedBatch) is in a checkpoint of the degree chain on the main chain."""
     registry = world.admin.licences("degree")
-    kind, subject = (KIND_BATCH, issued.root) if hasattr(issued, "root") else (KIND_LICENCE, issued.licence_id)
-    hops = anchor_path(world.topology, "degree", kind, registry.address, bytes.fromhex(subject[2:]),
-                       issued.block_number)
+    if hasattr(issued, "root"):  # a batch is journalled under its agency and root
+        kind, subject = KIND_BATCH, batch_key(issued.agency, bytes.fromhex(issued.root[2:]))
+    else:
+        kind, subject = KIND_LICENCE, bytes.fromhex(issued.licence_id[2:])
+    hops = anchor_path(world.topology, "degree", kind, registry.address, subject, issued.block_number)
     return [h.valid for h in hops] == [True]
 
 
@@ -312,7 +315,9 @@ def test_genuine_licences_still_verify_after_the_attacks(world, victim, forged):
 
     after = agency.send_certification(holder.address, code, "degree", {"degree": "MSc", "year": "2026"})
     wait_until(lambda: anchored(world, after), what="the new genuine licence anchored")
-    inspector = world.admin.with_sender(world.person("inspector"))
+    officer = world.person("inspector")
+    agency.authorise_inspector("degree", officer.address)  # the agency answers for whom it lets record
+    inspector = world.admin.with_sender(officer)
     verdict = inspector.check(holder.address, code, present(world, holder, after))
     assert verdict.valid and verdict.result == "valid", verdict.steps
     assert steps(verdict)["issuer-signer"] == ("valid", "ok") and steps(verdict)["mirror-checkpoint"] == ("valid", "ok")
