@@ -21,6 +21,7 @@ from rich.table import Table
 
 from . import types
 from .errors import InvalidInput, NotAllowed
+from .files import write_private
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
@@ -143,8 +144,8 @@ def draft(p, subject, data_file, pairs, purpose, out):
     write the consent request the subject signs (step 2: `personal consent`)."""
     d = p.data.draft(p.signer().address, subject, _document(data_file, pairs))
     typed = p.data.consent_typed_data(d, purpose)
-    Path(out).write_text(json.dumps({"draft": types.jsonable(asdict(d)),
-                                     "purpose": purpose, "typed": types.jsonable(typed)}, indent=2))
+    write_private(out, json.dumps({"draft": types.jsonable(asdict(d)),
+                                   "purpose": purpose, "typed": types.jsonable(typed)}, indent=2))
     _show({"cid": d.cid, "integrity_hash": "0x" + d.integrity_hash.hex(), "consent_request": out})
 
 
@@ -179,7 +180,7 @@ def consent(p, request_file, out, yes):
     if not yes and not click.confirm("consent?", err=True):
         raise click.exceptions.Abort()
     signature = p.data.sign_consent(subject, typed)
-    Path(out).write_text(json.dumps({**request, "signature": "0x" + signature.hex()}, indent=2))
+    write_private(out, json.dumps({**request, "signature": "0x" + signature.hex()}, indent=2))
     _show({"signed": out})
 
 
@@ -259,7 +260,7 @@ def export(p, out):
     """Export your data and everything on chain about it as one JSON file (GDPR Articles 15, 20)."""
     text = json.dumps(p.data.export(p.signer()), indent=2, ensure_ascii=False)
     if out:
-        Path(out).write_text(text, encoding="utf-8")
+        write_private(out, text)
         _show({"exported": out})
     else:
         click.echo(text)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Callable
 
 from fastapi import APIRouter, Path as FPath, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import types
 from .chain import ExternalSigner
@@ -34,6 +34,11 @@ MAX_ENVELOPE = 2 << 20  # bytes: a personal record's envelope (documents are at 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _utf8(cls, data):  # JSON's "\ud800" escape gives text that UTF-8, keccak and the stores refuse
+        return types.utf8_text(data)
 
 
 class PersonalReadIn(Strict):
