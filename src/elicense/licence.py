@@ -135,7 +135,7 @@ class LicenceDocument:
     def from_json(cls, data: dict) -> "LicenceDocument":
         try:
             if data.get("v") != 1:
-                raise InvalidInput(f"unsupported licence document version {data.get('v')!r}")
+                raise InvalidInput(f"unsupported licence document version {str(data.get('v'))[:40]!r}")
             return cls(
                 int(data["type"]), str(data["agency"]), str(data["holder"]), dict(data["fields"]),
                 bytes.fromhex(str(data["salt"]).removeprefix("0x")), int(data["validFrom"]), int(data["validUntil"]),
@@ -146,9 +146,12 @@ class LicenceDocument:
     @classmethod
     def from_bytes(cls, raw: bytes) -> "LicenceDocument":
         try:
-            return cls.from_json(json.loads(raw))
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"licence document is not JSON: {exc}") from None
+            data = json.loads(raw)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise InvalidInput(f"licence document is not UTF-8 JSON: {str(exc)[:200]}") from None
+        if not isinstance(data, dict):
+            raise InvalidInput("licence document is not a JSON object")
+        return cls.from_json(data)
 
     def disclose(self, names: list[str] | None = None) -> dict:
         """A disclosure: the named fields with their salts, the others as bare leaves."""
