@@ -28,7 +28,7 @@ from elicense.licence import LicenceDocument, disclosure_hash
 from elicense.presentation import Presentation
 from elicense.storage import envelope
 
-FUZZ = settings(max_examples=400, derandomize=True, deadline=None, database=None,
+FUZZ = settings(max_examples=250, derandomize=True, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck))
 
 HOLDER = Account.from_key(b"\x11" * 32)
