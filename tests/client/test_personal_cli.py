@@ -4,12 +4,17 @@ one record, each step signed by whoever holds that right, and the refusals as on
 from __future__ import annotations
 
 import json
+import stat
 
 import pytest
 from test_cli import CLI_AUTHORITIES, Cli, one_line_error
 
 from elicense.chain import account_from_key
 from elicense.nodes import dev_key
+
+
+def private(path) -> bool:
+    return stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +47,7 @@ def test_the_life_of_a_record(world, tmp_path):
         "--out", request, account="controller")
     fail("consent", request, "--out", signed, "--yes", account="bank", fragment="this consent request is for")
     run("consent", request, "--out", signed, "--yes", account="alice")
+    assert private(request) and private(signed)  # like keystores: the owner's eyes only
     created = run("create", signed, account="controller")
     assert created["kind"] == "created" and created["version"] == 1
 
@@ -62,7 +68,10 @@ def test_the_life_of_a_record(world, tmp_path):
 
     run("rectify", alice, "-f", "city=Tartu", "--remove", "email", account="controller")
     exported = tmp_path / "export.json"
+    exported.write_text("{}")
+    exported.chmod(0o644)  # an older, world-readable file of the same name is narrowed too
     run("export", "--out", exported, account="alice")
+    assert private(exported)
     document = json.loads(exported.read_text())
     assert document["data"] == {"name": "Alice Example", "city": "Tartu"} and document["access_log_verified"]
 
