@@ -192,5 +192,6 @@ def disclosure_hash(disclosure: dict) -> tuple[bytes, dict]:
 
 
 def disclosed_names_hash(names) -> bytes:
-    """What the holder signs as ``disclosure``: the sorted names of the fields shown."""
+    """The unsalted hash of the sorted names shown, which presentations signed until version 1 of the
+    disclosure; guessable, so presentation.disclosure_commitment replaced it."""
     return keccak(canonical(sorted(names)))
