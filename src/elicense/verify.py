@@ -10,7 +10,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from . import types
-from .errors import ElicenseError, InvalidInput, NotFound
+from .errors import Conflict, ElicenseError, InvalidInput, NotFound
 from .anchoring import BATCH_LEAF, KIND_BATCH, KIND_LICENCE, anchor_path
 from .batch import batch_args
 from .licence import disclosure_hash
@@ -127,6 +127,10 @@ def record_inspection(client, p: Presentation, holder: str, agency_code: bytes, 
     """API 3 on chain: the inspector's ``check`` transaction, which appends the outcome (failed ones
     too) to the holder's access log. Returns (result code, transaction)."""
     registry = client.registry_at(p.chain_id, p.registry)
+    late = int(time.time()) - p.not_after
+    if late > CLOCK_SKEW and registry.chain.timestamp() <= p.not_after:  # a chain that lags would record it valid
+        raise Conflict(f"the presentation expired {late} s ago by this verifier's clock, but the chain's latest block "
+                       f"is older and would accept it: not recorded; ask the holder for a new code")
     inspector = client._signer()
     client.ensure_mirrored(registry, identities=[(inspector.address, "inspector")])
     signature = bytes.fromhex(p.signature.removeprefix("0x"))

@@ -115,6 +115,15 @@ def test_an_expired_code_is_refused_though_the_quiet_chain_still_finds_it_fresh(
     python = world["inspector"].check(None, None, text, record=False)
     assert (python.failed_step.name, python.failed_step.code) == ("holder-signature", "presentation-expired")
 
+    # recording it would have the lagging chain log it as a valid inspection: refused, with a reason
+    recorded = world["inspector"].check(None, None, text)
+    step = next(s for s in recorded.steps if s.name == "recorded")
+    assert step.status == "error" and "expired" in step.reason and recorded.tx_hash is None
+    inspector = world["inspector"].sender.address
+    answer = requests.post(world["server"].url + "/api/inspections", json={"payload": text, "inspector": inspector},
+                           timeout=60)
+    assert answer.status_code == 409 and "expired" in answer.json()["error"]["message"], answer.text
+
 
 def test_a_fresh_code_verifies_on_the_quiet_chain_for_its_own_lifetime(world):
     text = signed_at(world, int(time.time()))
