@@ -135,7 +135,7 @@ class LicenceDocument:
     def from_json(cls, data: dict) -> "LicenceDocument":
         try:
             if data.get("v") != 1:
-                raise InvalidInput(f"unsupported licence document version {str(data.get('v'))[:40]!r}")
+                raise InvalidInput(f"unsupported licence document version {repr(data.get('v'))[:40]}")
             return cls(
                 int(data["type"]), str(data["agency"]), str(data["holder"]), dict(data["fields"]),
                 bytes.fromhex(str(data["salt"]).removeprefix("0x")), int(data["validFrom"]), int(data["validUntil"]),
@@ -148,7 +148,7 @@ class LicenceDocument:
         try:
             data = json.loads(raw)
         except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-            raise InvalidInput(f"licence document is not UTF-8 JSON: {str(exc)[:200]}") from None
+            raise InvalidInput(f"licence document is not JSON (UTF-8): {str(exc)[:200]}") from None
         if not isinstance(data, dict):
             raise InvalidInput("licence document is not a JSON object")
         return cls.from_json(data)
