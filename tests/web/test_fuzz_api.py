@@ -2,7 +2,7 @@
 
 First the inputs that made the server fail, each as the raw request an attacker sends to the real
 server on a real Anvil; then Hypothesis sends valid-then-broken QR codes, JSON presentations, licence
-fields and batch CSVs (fewer examples than tests/client/test_fuzz_inputs.py, which fuzzes the parsers
+fields, batch CSVs and sealed envelopes (a consent grant's upload) (fewer examples than tests/client/test_fuzz_inputs.py, which fuzzes the parsers
 themselves) and checks every answer: below 500, and an error is JSON {"error": {"code", "message"}}.
 """
 
@@ -15,7 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import error_of, register
-from elicense import qr
+from elicense import personal, qr
+from elicense.crypto import public_key
+from elicense.personal import PersonalData
+from elicense.storage import envelope
 
 FUZZ = settings(max_examples=30, derandomize=True, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck))
@@ -219,3 +222,40 @@ def test_no_batch_csv_fails_the_server(api, shown, header, cells, bom, quote):
 
     lines = [",".join(map(cell, ["holder", *header]))] + [",".join(map(cell, ["{holder}", *row])) for row in cells]
     post_json(api, "/api/batches/csv", {"csv": ("\ufeff" if bom else "") + "\n".join(lines) + "\n"})
+
+
+@pytest.fixture(scope="module")
+def consent_asked(api, client, storage):
+    """A personal record, a pending consent request, and the genuine envelope the subject's page would
+    upload to grant it: the grant route is where an envelope from the network is parsed."""
+    controller, alice, bank = register(client, "issuer"), register(client, "holder"), register(client, "inspector")
+    registry = personal.deploy(client.chain, controller)
+    data = PersonalData(registry, storage, identities=client.identities)
+    data.create_with_consent(controller, alice, {"name": "Alice Example", "city": "Tartu"}, "citizen registry")
+    base = f"/api/personal/{registry.address}"
+    api.perform(bank, base + "/requests", {"requester": bank.address, "subject": alice.address,
+                                           "purpose": "fuzzing", "public_key": "0x" + public_key(bank).hex()})
+    [pending] = api.ok(api.get(f"{base}/subjects/{alice.address}/requests", pending="true"))["items"]
+    sealed = storage.get(registry.record(alice.address).pointer)
+    wrapped = envelope.add_reader(sealed, alice, bank.address, public_key(bank))
+    return f"{base}/requests/{pending['request_id']}/grant", alice.address, wrapped
+
+
+@FUZZ
+@given(data=st.data())
+def test_no_broken_envelope_fails_the_server(api, consent_asked, data):
+    path, subject, wrapped = consent_asked
+    fields = cbor2.loads(wrapped)
+    for _ in range(data.draw(st.integers(1, 3))):
+        key = data.draw(st.sampled_from(["t", "v", "nonce", "ct", "keys", "mac", "extra"]))
+        if data.draw(st.integers(0, 3)) == 0:
+            fields.pop(key, None)
+        elif key == "keys" and data.draw(st.booleans()):
+            fields["keys"] = {data.draw(st.one_of(st.text(max_size=6), INTS, st.just(subject))): data.draw(CBOR)}
+        else:
+            fields[key] = data.draw(CBOR)
+    raw = cbor2.dumps(fields, canonical=data.draw(st.booleans()))
+    if data.draw(st.booleans()):
+        at = data.draw(st.integers(0, len(raw) - 1))
+        raw = raw[:at] + data.draw(st.binary(min_size=1, max_size=2)) + raw[at + 1:]
+    post_json(api, path, {"subject": subject, "envelope": "0x" + raw.hex()})
