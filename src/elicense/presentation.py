@@ -66,8 +66,8 @@ class Presentation:
     def parse(cls, data: str | bytes | dict) -> "Presentation":
         try:
             obj = json.loads(data) if isinstance(data, (str, bytes)) else data
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"the presentation is not JSON: {exc}") from None
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of over 4,300 digits
+            raise InvalidInput(f"the presentation is not JSON: {str(exc)[:200]}") from None
         except RecursionError:
             raise InvalidInput("the presentation is not JSON: nested too deeply") from None
         if not isinstance(obj, dict) or obj.get("v") != 1:

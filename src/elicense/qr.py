@@ -156,7 +156,12 @@ def _uint(value, bound: int) -> bool:
 
 def _shown(value) -> str:
     """A bad value as a short text for an error sentence (CBOR can carry anything, of any size)."""
-    text = repr(value)
+    if isinstance(value, int) and value.bit_length() > 64:
+        return "a huge integer"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # Python will not print an int of over 4,300 digits
+        return "a value too large to show"
     return text if len(text) <= 40 else text[:37] + "..."
 
 

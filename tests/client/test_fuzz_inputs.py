@@ -28,7 +28,7 @@ from elicense.licence import LicenceDocument, disclosure_hash
 from elicense.presentation import Presentation
 from elicense.storage import envelope
 
-FUZZ = settings(max_examples=250, derandomize=True, deadline=None, database=None,
+FUZZ = settings(max_examples=500, derandomize=True, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck))
 
 HOLDER = Account.from_key(b"\x11" * 32)
@@ -54,7 +54,8 @@ SURROGATES = st.sampled_from(["\ud800", "\udfff", "a\udcff", "\ud83d"])
 TEXT = st.one_of(st.text(max_size=12), SURROGATES, st.sampled_from(["", "0x", "0x" + "ab" * 32, "0x" + "cd" * 20,
                                                                      "never", "2024-02-30", "9" * 40, "١٢٣"]))
 INTS = st.one_of(st.integers(-3, 300), st.sampled_from([2**53, 2**63, 2**64, 2**64 - 1, 2**256, -(2**70), 10**400]))
-SCALARS = st.one_of(st.none(), st.booleans(), INTS, st.floats(allow_nan=True), TEXT,
+BIGNUMS = st.one_of(INTS, st.just(5000).map(lambda n: 10**n))  # more digits than Python prints; CBOR carries it, json.dumps cannot
+SCALARS = st.one_of(st.none(), st.booleans(), BIGNUMS, st.floats(allow_nan=True), TEXT,
                     st.binary(max_size=3), st.sampled_from([b"\0" * 16, b"\1" * 20, b"\2" * 32, b"\3" * 65]))
 JUNK = st.recursive(SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(st.one_of(TEXT, INTS), inner, max_size=3)), max_leaves=12)
@@ -203,6 +204,7 @@ def json_presentations(draw):
 @example(json.dumps(presentation(None).to_json() | {"disclosure": {"type": 3, "fields": [
     {"name": "name", "value": "\ud800", "salt": "0x" + "00" * 32}]}}))  # a lone surrogate
 @example('{"v": 1, "disclosure": ' + "[" * 100_000 + "]" * 100_000 + "}")  # nested past the recursion limit
+@example('{"v": 1, "chain_id": %s}' % ("9" * 5_000))
 def test_no_json_presentation_breaks_the_parser(text):
     p = only_elicense_errors(Presentation.parse, text)
     if p is not None:
