@@ -128,8 +128,8 @@ def qr_texts(draw):
                 shown[draw(st.one_of(TEXT, INTS, st.just(name)))] = draw(JUNK)
             elif isinstance(shown, list) and shown:  # some hidden: [[name, value, salt] | leaf]
                 i = draw(st.integers(0, len(shown) - 1))
-                if isinstance(shown[i], list):
-                    shown[i][draw(st.integers(0, 2))] = draw(JUNK)
+                if isinstance(shown[i], list) and shown[i]:
+                    shown[i][draw(st.integers(0, len(shown[i]) - 1))] = draw(JUNK)
                 else:
                     shown[i] = draw(JUNK)
         elif where == "length":
