@@ -262,6 +262,13 @@ def consent_asked(api, client, storage):
     return f"{base}/requests/{pending['request_id']}/grant", alice.address, wrapped
 
 
+def test_an_envelope_whose_version_is_a_bignum_is_refused(api, consent_asked):
+    path, subject, wrapped = consent_asked
+    fields = cbor2.loads(wrapped) | {"v": [10**5000]}  # found by test_fuzz_inputs: printing it used to fail
+    answer = api.post(path, {"subject": subject, "envelope": "0x" + cbor2.dumps(fields, canonical=True).hex()})
+    assert "envelope version ? is not supported" in error_of(answer, 400)
+
+
 @FUZZ
 @given(data=st.data())
 def test_no_broken_envelope_fails_the_server(api, consent_asked, data):
