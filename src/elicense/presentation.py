@@ -23,9 +23,9 @@ from .errors import InvalidInput
 from .licence import MAX_FIELDS, LicenceDocument, field_leaf
 
 DEFAULT_TTL = 120  # seconds a presentation stays usable
-# How far the verifier's clock may be behind the holder's before a code counts as expired: verifiers
-# judge freshness by their own clock (never a block's timestamp, which lags on a quiet chain), and
-# phones' clocks drift by seconds, not minutes. The pages use the same allowance (presentation.js).
+# Seconds a code stays acceptable after its notAfter, for a verifier whose clock runs ahead of the
+# holder's phone: verifiers judge freshness by their own clock (never a block's timestamp, which lags
+# on a quiet chain), and clocks drift by seconds, not minutes. The pages use the same allowance.
 CLOCK_SKEW = 30
 DISCLOSURE_DOMAIN = b"elicense.disclosure.v2"
 MAX_CHAIN_ID = 2**53  # what the pages' numbers hold exactly (qr.MAX_CHAIN_ID)

@@ -6,7 +6,7 @@ import { concat, getAddress, hexlify, keccak256, randomBytes } from "ethers";
 import { concatBytes, fromHex, utf8 } from "./bytes.js";
 import { disclose, fieldLeaf } from "./licence.js";
 
-/** Seconds a verifier's clock may run behind the holder's before a code counts as expired (presentation.py). */
+/** Seconds a code stays acceptable after its notAfter, for a verifier's clock ahead of the holder's (presentation.py). */
 export const CLOCK_SKEW = 30;
 const DISCLOSURE_DOMAIN = utf8("elicense.disclosure.v2");
 
