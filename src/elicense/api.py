@@ -24,7 +24,7 @@ from fastapi import FastAPI, Path as FPath, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from web3.logs import DISCARD
 
@@ -65,6 +65,11 @@ STATUS[personal_routes.Throttled] = 429
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _utf8(cls, data):  # JSON's "\ud800" escape gives text that UTF-8, keccak and the stores refuse
+        return types.utf8_text(data)
 
 
 class IdentityIn(Strict):

@@ -26,7 +26,7 @@ from eth_utils import keccak
 from . import crypto, types
 from .anchoring import BATCH_LEAF
 from .errors import Conflict, InvalidInput, NotFound
-from .licence import LicenceDocument
+from .licence import LicenceDocument, canonical
 from .merkle import StandardMerkleTree
 
 BUNDLE_FORMAT = "elicense-batch/1"
@@ -140,11 +140,20 @@ def store_bundle(store, registry, org_code: str, rows: list[BatchRow], public_ke
 def batch_args(batch: dict) -> tuple[bytes, bytes, tuple, list[bytes]]:
     """(agency, root, leaf, proof) for the contract from the form kept in licences and presentations:
     {"agency": organisation code, "root", "leaf", "proof"} (hex)."""
-    holder, data_hash, valid_from, valid_until, ciphertext_hash = batch["leaf"]
-    leaf = (types.address(holder), types.bytes32(data_hash), int(valid_from), int(valid_until),
-            types.bytes32(ciphertext_hash))
-    return (types.org_code(batch["agency"]), types.bytes32(batch["root"], "batch root"), leaf,
-            [types.bytes32(p, "proof node") for p in batch["proof"]])
+    try:
+        holder, data_hash, valid_from, valid_until, ciphertext_hash = batch["leaf"]
+        proof = list(batch["proof"])
+        agency, root = batch["agency"], batch["root"]
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInput("malformed batch reference: it needs an agency, a root, a five-part leaf and a proof "
+                           "list") from None
+    for value, what in ((valid_from, "valid-from"), (valid_until, "valid-until")):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**64:
+            raise InvalidInput(f"malformed batch leaf: its {what} {str(value)[:40]!r} is not unix seconds")
+    leaf = (types.address(holder, "leaf holder"), types.bytes32(data_hash, "leaf data hash"), valid_from, valid_until,
+            types.bytes32(ciphertext_hash, "leaf ciphertext hash"))
+    return (types.org_code(agency), types.bytes32(root, "batch root"), leaf,
+            [types.bytes32(p, "proof node") for p in proof])
 
 
 def check_rows(rows: list[BatchRow], public_keys: dict[str, bytes], now: int) -> None:
@@ -178,7 +187,7 @@ def parse_csv(lines, parse_time: Callable[[str], int], where: str = "the CSV") -
     """Rows of a CSV with a ``holder`` column, optional ``valid_from``/``valid_until`` columns, and
     every other column a licence field (empty cells are left out). ``lines``: a file or a list of lines."""
     try:
-        reader = csv.DictReader(lines)
+        reader = csv.DictReader(_without_bom(lines))
         if not reader.fieldnames or "holder" not in reader.fieldnames:
             raise InvalidInput(f"{where} needs a header row with a 'holder' column")
         rows = []
@@ -191,6 +200,10 @@ def parse_csv(lines, parse_time: Callable[[str], int], where: str = "the CSV") -
                 end = record.get("valid_until") or None
                 fields = {k: v for k, v in record.items()
                           if k not in ("holder", "valid_from", "valid_until") and v not in (None, "")}
+                for name in fields:
+                    if not 0 < len(name) <= 64:
+                        raise InvalidInput(f"the column name {name[:40]!r} is not a field name (1 to 64 characters)")
+                canonical(fields)  # text UTF-8 can encode (no lone surrogate)
                 rows.append(BatchRow(holder, fields, parse_time(start) if start else None,
                                      parse_time(end) if end else types.FOREVER))
             except InvalidInput as exc:
@@ -200,6 +213,15 @@ def parse_csv(lines, parse_time: Callable[[str], int], where: str = "the CSV") -
     if not rows:
         raise InvalidInput(f"{where} has no licence rows")
     return rows
+
+
+def _without_bom(lines):
+    """The lines, the first without the byte-order mark spreadsheets put before the header."""
+    lines = iter(lines)
+    first = next(lines, None)
+    if first is not None:
+        yield first.removeprefix("\ufeff")
+        yield from lines
 
 
 @dataclass

@@ -15,6 +15,7 @@ from . import types
 from .chain import account_from_key
 from .client import Client
 from .errors import ElicenseError, InvalidInput
+from .files import write_private
 from .wallet import Wallet
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
@@ -586,13 +587,18 @@ def present(ctx, licence_id, fields, ttl, out, qr, compact):
     code = qr_format.encode(shown, issued_block=found.block_number)
     text = code if compact else shown.dumps()
     if out:
-        Path(out).write_text(text)
+        write_private(out, text)
     else:
         click.echo(text)
     if qr:
+        import io
+
         import segno
 
-        segno.make(code, error="m", boost_error=False).save(qr, scale=6, border=4)
+        image = io.BytesIO()
+        segno.make(code, error="m", boost_error=False).save(image, kind=Path(qr).suffix[1:].lower() or "png", scale=6,
+                                                           border=4)
+        write_private(qr, image.getvalue())
 
 
 @cli.command()
@@ -620,11 +626,7 @@ def attachment(ctx, licence_id, name, out, force):
     if target.exists() and not force:
         raise InvalidInput(f"{target} already exists; pass --force to overwrite it")
     data = fetch(client.storage, ref, holder)
-    try:  # the plaintext of a personal document: readable by its owner only
-        with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-            handle.write(data)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write the attachment to {target}: {exc.strerror or exc}") from None
+    write_private(target, data)  # the plaintext of a personal document: its owner's eyes only
     show({"name": ref["name"], "media_type": ref["media_type"], "size": len(data), "path": str(target)})
 
 

@@ -21,6 +21,7 @@ from .batch import BatchRow
 from .chain import account_from_key
 from .client import Client
 from .deploy import deploy_topology
+from .files import write_private
 from .nodes import LocalChain, LocalNetwork, dev_key, free_port
 from .relay import Relayer
 from .store import DocumentStore
@@ -133,7 +134,7 @@ def run(out: Path, node: str = "anvil", console: Console | None = None, topology
         # A passing check: Alice shows her degree, disclosing only the degree and programme.
         degree = admin.query_licence(alice.address, issued["EDU-UH"].block_number, issued["EDU-UH"].tx_hash)
         shown = admin.present(alice, degree, fields=["degree", "programme"])
-        (out / "alice-degree.presentation.json").write_text(shown.dumps())
+        write_private(out / "alice-degree.presentation.json", shown.dumps())
         passing = inspector.check(alice.address, "EDU-UH", shown)
 
         # A failing check: the bureau revokes Bob's business licence, then Bob shows it anyway.

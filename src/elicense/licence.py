@@ -29,20 +29,48 @@ MAX_FIELDS = 64
 
 
 def canonical(value) -> bytes:
-    """Canonical JSON bytes. Floats are refused: they do not round-trip between languages."""
-    _refuse_floats(value)
+    """Canonical JSON bytes of what both languages read alike (frontend/src/lib/canonical.js): text
+    UTF-8 can encode, integers within ±(2^53 - 1), booleans, null, lists, objects with text keys.
+    Floats are refused: they do not round-trip between languages."""
+    _check_json(value, 0)
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _refuse_floats(value) -> None:
-    if isinstance(value, float):
+MAX_DEPTH = 32  # nesting of a licence value; deeper is a mistake or an attack on the parser
+MAX_SAFE = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
+
+
+def _check_json(value, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise InvalidInput(f"a licence value is nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, str):
+        _utf8(value)
+    elif isinstance(value, bool) or value is None:
+        pass
+    elif isinstance(value, int):
+        if abs(value) > MAX_SAFE:
+            raise InvalidInput("a licence integer is beyond what JavaScript holds exactly (±2^53); use a string")
+    elif isinstance(value, float):
         raise InvalidInput(f"licence values may not be floating-point numbers ({value!r}); use a string or an integer")
-    if isinstance(value, dict):
-        for v in value.values():
-            _refuse_floats(v)
-    elif isinstance(value, list):
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise InvalidInput(f"a licence object's keys are text, not {type(k).__name__}")
+            _utf8(k)
+            _check_json(v, depth + 1)
+    elif isinstance(value, (list, tuple)):
         for v in value:
-            _refuse_floats(v)
+            _check_json(v, depth + 1)
+    else:
+        raise InvalidInput(f"a licence value must be JSON (string, integer, boolean, null, list or object), "
+                           f"not {type(value).__name__}")
+
+
+def _utf8(text: str) -> None:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise InvalidInput("a licence text has a lone UTF-16 surrogate, which UTF-8 cannot encode") from None
 
 
 def field_salt(master_salt: bytes, name: str) -> bytes:
@@ -78,7 +106,7 @@ class LicenceDocument:
         for name in fields:
             if not isinstance(name, str) or not name or len(name) > 64:
                 raise InvalidInput(f"malformed field name {name!r}: 1 to 64 characters")
-        canonical(fields)  # refuses floats early
+        canonical(fields)  # refuses floats, lone surrogates, ... early
         return cls(cert_type, agency, holder, dict(fields), os.urandom(32), valid_from, valid_until)
 
     def leaves(self) -> list[bytes]:
@@ -107,7 +135,7 @@ class LicenceDocument:
     def from_json(cls, data: dict) -> "LicenceDocument":
         try:
             if data.get("v") != 1:
-                raise InvalidInput(f"unsupported licence document version {data.get('v')!r}")
+                raise InvalidInput(f"unsupported licence document version {repr(data.get('v'))[:40]}")
             return cls(
                 int(data["type"]), str(data["agency"]), str(data["holder"]), dict(data["fields"]),
                 bytes.fromhex(str(data["salt"]).removeprefix("0x")), int(data["validFrom"]), int(data["validUntil"]),
@@ -118,9 +146,12 @@ class LicenceDocument:
     @classmethod
     def from_bytes(cls, raw: bytes) -> "LicenceDocument":
         try:
-            return cls.from_json(json.loads(raw))
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"licence document is not JSON: {exc}") from None
+            data = json.loads(raw)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise InvalidInput(f"licence document is not JSON (UTF-8): {str(exc)[:200]}") from None
+        if not isinstance(data, dict):
+            raise InvalidInput("licence document is not a JSON object")
+        return cls.from_json(data)
 
     def disclose(self, names: list[str] | None = None) -> dict:
         """A disclosure: the named fields with their salts, the others as bare leaves."""
@@ -161,5 +192,6 @@ def disclosure_hash(disclosure: dict) -> tuple[bytes, dict]:
 
 
 def disclosed_names_hash(names) -> bytes:
-    """What the holder signs as ``disclosure``: the sorted names of the fields shown."""
+    """The unsalted hash of the sorted names shown, which presentations signed until version 1 of the
+    disclosure; guessable, so presentation.disclosure_commitment replaced it."""
     return keccak(canonical(sorted(names)))

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from . import types
 from .errors import InvalidInput, NotAllowed
+from .files import write_private
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
@@ -146,9 +147,9 @@ def draft(p, subject, data_file, pairs, purpose, out):
     d = p.data.draft(p.signer().address, subject, _document(data_file, pairs))
     salted = Purpose.new(purpose)  # the chain gets its salted commitment; statement and salt go in the file
     typed = p.data.consent_typed_data(d, salted)
-    Path(out).write_text(json.dumps({"draft": types.jsonable(asdict(d)), "purpose": purpose,
-                                     "purpose_salt": "0x" + salted.salt.hex(), "typed": types.jsonable(typed)},
-                                    indent=2))
+    write_private(out, json.dumps({"draft": types.jsonable(asdict(d)), "purpose": purpose,
+                                   "purpose_salt": "0x" + salted.salt.hex(), "typed": types.jsonable(typed)},
+                                  indent=2))
     _show({"cid": d.cid, "integrity_hash": "0x" + d.integrity_hash.hex(), "consent_request": out})
 
 
@@ -182,7 +183,7 @@ def consent(p, request_file, out, yes):
     if not yes and not click.confirm("consent?", err=True):
         raise click.exceptions.Abort()
     signature = p.data.sign_consent(subject, typed)
-    Path(out).write_text(json.dumps({**request, "signature": "0x" + signature.hex()}, indent=2))
+    write_private(out, json.dumps({**request, "signature": "0x" + signature.hex()}, indent=2))
     _show({"signed": out})
 
 
@@ -262,7 +263,7 @@ def export(p, out):
     """Export your data and everything on chain about it as one JSON file (GDPR Articles 15, 20)."""
     text = json.dumps(p.data.export(p.signer()), indent=2, ensure_ascii=False)
     if out:
-        Path(out).write_text(text, encoding="utf-8")
+        write_private(out, text)
         _show({"exported": out})
     else:
         click.echo(text)

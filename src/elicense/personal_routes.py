@@ -27,7 +27,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 from fastapi import APIRouter, Path as FPath, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import types
 from .chain import ExternalSigner
@@ -45,6 +45,11 @@ MAX_ENVELOPE = 2 << 20  # bytes: a personal record's envelope (documents are at 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _utf8(cls, data):  # JSON's "\ud800" escape gives text that UTF-8, keccak and the stores refuse
+        return types.utf8_text(data)
 
 
 class PersonalReadIn(Strict):

@@ -29,6 +29,9 @@ from .registries.licences import licence_id as licence_id_of
 PREFIX = "EL1:"
 VERSION = 1
 NONCE_BYTES = 16  # the signed nonce is these bytes, left-padded to 32
+MAX_CHAIN_ID = 2**53  # EIP-2294's bound, which JavaScript numbers still hold exactly
+MAX_BLOCK = 2**63  # a block number any node accepts in a query
+MAX_NAME = 64  # licence.LicenceDocument.new's bound on a field name
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _INDEX = {c: i for i, c in enumerate(ALPHABET)}
 
@@ -116,17 +119,17 @@ def decode(text: str, resolve) -> tuple[Presentation, dict]:
         version, chain_id, holder, not_after, nonce, signature, disclosure, reference = item
     except (TypeError, ValueError):
         raise InvalidInput("the QR payload is not an elicense presentation (8 items expected)") from None
-    if version != VERSION:
-        raise InvalidInput(f"unsupported presentation version {version!r} (this verifier reads version {VERSION})")
-    _require(isinstance(chain_id, int) and chain_id > 0, "chain id")
+    if not _uint(version, 2**8) or version != VERSION:
+        raise InvalidInput(f"unsupported presentation version {_shown(version)} (this verifier reads version {VERSION})")
+    _require(_uint(chain_id, MAX_CHAIN_ID) and chain_id > 0, "chain id")
     _require(isinstance(holder, bytes) and len(holder) == 20, "holder address")
-    _require(isinstance(not_after, int) and 0 <= not_after < 2**64, "validity window")
+    _require(_uint(not_after, 2**64), "validity window")
     _require(isinstance(nonce, bytes) and len(nonce) == NONCE_BYTES, "nonce")
     _require(isinstance(signature, bytes) and len(signature) == 65, "signature")
     full = _full_disclosure(disclosure)
     if isinstance(reference, bytes) and len(reference) == 32:
         ref = {"root": "0x" + reference.hex()}
-    elif isinstance(reference, int) and reference >= 0:
+    elif _uint(reference, MAX_BLOCK):
         ref = {"block": reference}
     else:
         raise InvalidInput("malformed presentation: the reference is neither a block number nor a batch root")
@@ -160,6 +163,22 @@ def _cbor(text: str):
         raise InvalidInput(f"the QR payload is damaged (CBOR: {exc})") from None
 
 
+def _uint(value, bound: int) -> bool:
+    """An integer in [0, bound); CBOR booleans are not numbers here."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < bound
+
+
+def _shown(value) -> str:
+    """A bad value as a short text for an error sentence (CBOR can carry anything, of any size)."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return "a huge integer"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # Python will not print an int of over 4,300 digits
+        return "a value too large to show"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _require(ok: bool, what: str) -> None:
     if not ok:
         raise InvalidInput(f"malformed presentation: bad {what}")
@@ -167,15 +186,15 @@ def _require(ok: bool, what: str) -> None:
 
 def _full_disclosure(item) -> dict:
     """The disclosure in the long form that licence.disclosure_hash reads."""
-    if not isinstance(item, list) or len(item) not in (2, 3) or not isinstance(item[0], int):
+    if not isinstance(item, list) or len(item) not in (2, 3) or not _uint(item[0], 256):
         raise InvalidInput("malformed presentation: bad disclosure")
     cert_type = item[0]
     if len(item) == 3:
         salt, values = item[1], item[2]
         _require(isinstance(salt, bytes) and len(salt) == 32 and isinstance(values, dict) and values, "disclosure")
+        _require(all(_name(n) for n in values), "field name")
         fields = []
         for name in sorted(values):
-            _require(isinstance(name, str), "field name")
             fields.append({"name": name, "value": values[name], "salt": "0x" + field_salt(salt, name).hex()})
         return {"type": cert_type, "salt": "0x" + salt.hex(), "fields": fields}
     entries = item[1]
@@ -184,8 +203,19 @@ def _full_disclosure(item) -> dict:
     for e in entries:
         if isinstance(e, bytes) and len(e) == 32:
             fields.append({"leaf": "0x" + e.hex()})
-        elif isinstance(e, list) and len(e) == 3 and isinstance(e[0], str) and isinstance(e[2], bytes) and len(e[2]) == 32:
+        elif isinstance(e, list) and len(e) == 3 and _name(e[0]) and isinstance(e[2], bytes) and len(e[2]) == 32:
             fields.append({"name": e[0], "value": e[1], "salt": "0x" + e[2].hex()})
         else:
             raise InvalidInput("malformed presentation: bad disclosed field")
     return {"type": cert_type, "fields": fields}
+
+
+def _name(name) -> bool:
+    """A field name as licences have them: text that UTF-8 can encode (no lone surrogate)."""
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
+        return False
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -84,15 +84,40 @@ def parse_time(value: str) -> int:
     value = value.strip()
     if value in ("never", "forever"):
         return FOREVER
-    if value.isdigit():
-        return int(value)
     try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"malformed time {value!r}: use YYYY-MM-DD, an ISO date-time, unix seconds or 'never'") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return int(moment.timestamp())
+        if value.isascii() and value.isdigit():
+            seconds = int(value)
+        else:
+            moment = dt.datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=dt.timezone.utc)
+            seconds = int(moment.timestamp())
+    except (ValueError, OverflowError):
+        raise InvalidInput(f"malformed time {value[:40]!r}: use YYYY-MM-DD, an ISO date-time, unix seconds or 'never'") \
+            from None
+    if not 0 <= seconds <= FOREVER:
+        raise InvalidInput(f"the time {value[:40]!r} is out of range (1970 to the licence format's end of time)")
+    return seconds
+
+
+def utf8_text(value, depth: int = 0):
+    """``value`` (parsed JSON) unchanged, or ValueError if a text in it, key or value, holds a lone
+    UTF-16 surrogate (JSON's "\\ud800" escape allows one; UTF-8, keccak and every store refuse it)."""
+    if depth > 64:
+        raise ValueError("the request is nested more than 64 levels deep")
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise ValueError("a text holds a lone UTF-16 surrogate, which is not Unicode text") from None
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            utf8_text(k, depth + 1)
+            utf8_text(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            utf8_text(v, depth + 1)
+    return value
 
 
 def jsonable(value):

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import cbor2
 import pytest
 
 from conftest import FIELDS, fast_keystore, unique_code
-from elicense import Client, types
+from elicense import Client, qr, types
 from elicense.chain import account_from_key
 from elicense.crypto import new_account, public_key
 from elicense.nodes import dev_key, free_port
@@ -208,6 +210,7 @@ def test_query_decrypt_gives_back_the_issued_fields(cli, issued, people, agency)
 def test_present_then_check_is_valid_and_a_replay_is_not(cli, issued, people, agency, tmp_path):
     out = tmp_path / "p.json"
     cli.run("present", issued["licence_id"], "--fields", "degree,programme", "--out", out, account="holder")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # a presentation is the holder's, like a keystore
     shown = json.loads(out.read_text())
     assert shown["licence_id"] == issued["licence_id"]
     assert "Alice Example" not in out.read_text()
@@ -221,13 +224,37 @@ def test_present_then_check_is_valid_and_a_replay_is_not(cli, issued, people, ag
     assert "verdict: INVALID" in replay.stdout and "already used" in replay.stdout
 
 
+def test_malformed_input_is_a_one_line_error_not_a_crash(cli, people, agency, tmp_path):
+    code, holder = agency[0], people["holder"].address
+    # a byte that is not UTF-8 in an argument reaches Python as a lone surrogate
+    args = [a.encode() for a in cli.args("issue", holder, "--org", code, "--type", "degree", "-f", "x", account="signer")]
+    args[-1] = b"name=\xff"
+    done = subprocess.run(args, env=cli.env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    one_line_error(done, "lone UTF-16 surrogate")
+
+    csv = tmp_path / "batch.csv"
+    csv.write_text(f"\ufeffholder,name,valid_until\n{holder},A,soon\n", encoding="utf-8")  # a spreadsheet's BOM
+    done = cli.run("issue-batch", csv, "--type", "degree", "--agency", code, account="signer", expect=None)
+    one_line_error(done, "row 1: malformed time 'soon'")
+
+    huge = tmp_path / "huge.txt"
+    huge.write_text(qr.PREFIX + qr.b45encode(cbor2.dumps([1, 2**70, b"\1" * 20, 1, b"\0" * 16, b"\2" * 65,
+                                                           [3, [b"\3" * 32]], 5])))
+    done = cli.run("check", holder, "--org", code, "--presentation", huge, "--no-record", expect=3)
+    assert "bad chain id" in done.stdout and "Traceback" not in done.stderr + done.stdout
+
+
 def test_present_as_a_qr_code_is_read_back_and_checked(cli, issued, people, agency, tmp_path):
     import zxingcpp
     from PIL import Image
 
     text, image = tmp_path / "code.txt", tmp_path / "code.png"
+    for old in (text, image):  # files left world-readable by an older version are narrowed when rewritten
+        old.write_text("old")
+        old.chmod(0o644)
     cli.run("present", issued["licence_id"], "--fields", "degree", "--compact", "--out", text, "--qr", image,
             account="holder")
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (text, image)} == {0o600}
     assert text.read_text().startswith("EL1:")
     [found] = zxingcpp.read_barcodes(Image.open(image))
     assert found.text == text.read_text()

@@ -4,6 +4,7 @@ one record, each step signed by whoever holds that right, and the refusals as on
 from __future__ import annotations
 
 import json
+import stat
 
 import pytest
 from test_cli import CLI_AUTHORITIES, Cli, one_line_error
@@ -11,6 +12,10 @@ from test_cli import CLI_AUTHORITIES, Cli, one_line_error
 from elicense.chain import account_from_key
 from elicense.commitments import purpose_commitment
 from elicense.nodes import dev_key
+
+
+def private(path) -> bool:
+    return stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +56,7 @@ def test_the_life_of_a_record(world, tmp_path):
     swapped.write_text(json.dumps(dict(drafted, purpose="tax audit")))
     fail("consent", swapped, "--out", signed, "--yes", account="alice", fragment="do not match the purpose")
     run("consent", request, "--out", signed, "--yes", account="alice")
+    assert private(request) and private(signed)  # like keystores: the owner's eyes only
     created = run("create", signed, account="controller")
     assert created["kind"] == "created" and created["version"] == 1
 
@@ -74,7 +80,10 @@ def test_the_life_of_a_record(world, tmp_path):
 
     run("rectify", alice, "-f", "city=Tartu", "--remove", "email", account="controller")
     exported = tmp_path / "export.json"
+    exported.write_text("{}")
+    exported.chmod(0o644)  # an older, world-readable file of the same name is narrowed too
     run("export", "--out", exported, account="alice")
+    assert private(exported)
     document = json.loads(exported.read_text())
     assert document["data"] == {"name": "Alice Example", "city": "Tartu"} and document["access_log_verified"]
 

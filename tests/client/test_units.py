@@ -375,7 +375,11 @@ def test_a_presentation_round_trips_through_json(document):
     again = Presentation.parse(p.dumps())
     assert again == Presentation.parse(p.to_json()) == p
     assert again.disclosed_names == ["degree"]
-    assert again.signed_tuple() == (b"\x33" * 32, disclosed_names_hash(["degree"]), 1_700_000_000, b"\x44" * 32)
+    flagged = b"".join((b"\1" if n == "degree" else b"\0") + leaf for n, leaf in zip(sorted(document.fields),
+                                                                                      document.leaves()))
+    salted = keccak(b"elicense.disclosure.v2" + b"\x44" * 32 + flagged)  # not the bare names' hash any more
+    assert again.signed_tuple() == (b"\x33" * 32, salted, 1_700_000_000, b"\x44" * 32)
+    assert salted != disclosed_names_hash(["degree"])
 
 
 @pytest.mark.parametrize("change, fragment", [

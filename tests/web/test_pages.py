@@ -181,7 +181,7 @@ def shown(client, agency):
 
 def _expired(client, holder, queried):
     registry = client.licences("degree")
-    now = registry.chain.w3.eth.get_block("latest")["timestamp"]
+    now = int(time.time())  # the verifier's clock judges freshness, not the chain's
     document = queried.decrypt(holder.key)
     p = presentations.create(registry, holder, queried.licence_id, queried.agency, document, None, ttl=60, now=now - 600)
     return qr.encode(p, issued_block=queried.block_number)
@@ -208,6 +208,16 @@ def test_a_bad_qr_code_is_refused_with_its_reason(open_page, client, shown, case
     assert failed.inner_text().strip()  # a plain reason, not just a code
     if case == "tampered":
         shot(page, "inspect-refused")
+
+
+def test_the_inspector_page_judges_freshness_by_its_own_clock_too(open_page, shown):
+    holder, queried, make = shown
+    page = open_page("inspect.html")
+    page.clock.set_fixed_time(time.time() + 600)  # this device's clock: ten minutes after the server's
+    assert verify_text(page, make()) == "INVALID"  # fresh for the server, expired here: not accepted, not recorded
+    failed = step(page, "holder-signature")
+    expect(failed).to_have_attribute("data-code", "presentation-expired")
+    expect(failed).to_contain_text("by this device's clock")
 
 
 def test_a_revoked_licence_is_refused(open_page, client, agency, shown):

@@ -10,7 +10,9 @@ export {
   createWallet, decryptKeystore, decryptLicence, encryptKeystore, encryptTo, parseKeystore, publicKeyOf,
 } from "./keys.js";
 export { getKeystore, listKeystores, removeKeystore, saveKeystore } from "./shelf.js";
-export { PRESENTATION_TYPES, createPresentation, presentationDomain } from "./presentation.js";
+export {
+  CLOCK_SKEW, PRESENTATION_TYPES, createPresentation, disclosureCommitment, presentationDomain,
+} from "./presentation.js";
 export { b45decode, b45encode } from "./base45.js";
 export { decodeQr, encodeQr, isCompactQr, qrDataUrl, qrToCanvas, qrVersion, scanImageData } from "./qr.js";
 export { api, apiBytes, perform, signAndSubmit, signPending, signTyped } from "./api.js";

@@ -75,7 +75,7 @@ export function disclosureHash(disclosure) {
   return { dataHash: toHex(commitment(type, leaves)), shown };
 }
 
-/** What the holder signs as `disclosure`: keccak256 of the canonical JSON of the sorted names shown. */
+/** keccak256 of the canonical JSON of the sorted names shown: guessable, replaced by presentation.js disclosureCommitment. */
 export function disclosedNamesHash(names) {
   return keccak256(canonical(sortedNames(names)));
 }

@@ -91,6 +91,13 @@ function verify(text) {
     result.hidden = true; // no verdict of an earlier code stays on screen
     const verdict = await el.api("/api/verify", { method: "POST", body });
     showVerdict(verdict);
+    const late = secondsExpired(payload);
+    if (late !== null) {
+      // this device's clock is the judge too: a code it sees expired is neither accepted nor recorded
+      setStep("holder-signature", "invalid", "presentation-expired",
+        `the presentation's validity window is over (expired ${late} s ago by this device's clock)`);
+      return;
+    }
 
     const formatOk = (verdict.steps || []).some((s) => s.name === "format" && s.status === "valid");
     const wallet = keys.wallet;
@@ -159,13 +166,33 @@ function renderVerdict() {
   renderSteps(stepsList, steps);
 }
 
-function setRecordedStep(status, code, reason) {
+/**
+ * Seconds since the code expired by this device's clock, beyond the allowed skew (el.CLOCK_SKEW);
+ * null while it is fresh or when its end cannot be read (the server's verdict then says why).
+ */
+function secondsExpired(payload) {
+  let notAfter;
+  try {
+    notAfter = el.isCompactQr(payload) ? el.decodeQr(payload).notAfter : JSON.parse(payload).not_after;
+  } catch {
+    return null;
+  }
+  if (!Number.isSafeInteger(notAfter)) return null;
+  const late = Math.floor(Date.now() / 1000) - notAfter;
+  return late > el.CLOCK_SKEW ? late : null;
+}
+
+function setStep(name, status, code, reason) {
   if (!current) return;
-  const step = { name: "recorded", status, code, reason };
-  const index = current.steps.findIndex((s) => s.name === "recorded");
+  const step = { name, status, code, reason };
+  const index = current.steps.findIndex((s) => s.name === name);
   if (index >= 0) current.steps[index] = step;
   else current.steps.push(step);
   renderVerdict();
+}
+
+function setRecordedStep(status, code, reason) {
+  setStep("recorded", status, code, reason);
 }
 
 function showRecorded(receipt) {

@@ -67,7 +67,8 @@ def _decode(envelope: bytes, error: type[Exception] = InvalidInput) -> dict:
     if not canonical or set(fields) != _FIELDS or fields["t"] != _TYPE:
         raise error("this is not an elicense envelope, or it was altered")
     if fields["v"] != VERSION:
-        raise error(f"envelope version {fields['v']!r} is not supported (this client reads version {VERSION})")
+        shown = repr(fields["v"])[:40] if isinstance(fields["v"], int) and fields["v"].bit_length() < 64 else "?"
+        raise error(f"envelope version {shown} is not supported (this client reads version {VERSION})")
     keys = fields["keys"]
     if not (isinstance(fields["nonce"], bytes) and len(fields["nonce"]) == 12 and isinstance(fields["ct"], bytes)
             and isinstance(keys, dict) and keys and isinstance(fields["mac"], bytes)
