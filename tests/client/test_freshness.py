@@ -45,6 +45,7 @@ def world(tmp_path_factory):
         agency = make_agency(client, authorities, ("degree",), "EDU")
         issued = issue(client, agency, register(client, "holder"))
         inspector = register(client, "inspector")
+        agency.client.authorise_inspector("degree", inspector.address)  # the agency answers for it
         with Server(client, account_from_key(dev_key(5)), storage=EmbeddedStore(root / "store"),
                     gateway_log=root / "gateway") as server:
             yield {"client": client, "issued": issued, "inspector": client.with_sender(inspector),

@@ -91,8 +91,9 @@ def only_elicense_errors(call, *args):
 
 # ---------------------------------------------------------------- QR codes
 
-def _resolve(chain_id, cert_type, ref, data_hash):
-    return REGISTRY, (BATCH if "root" in ref else None)
+def _resolve(chain_id, cert_type, ref, data_hash, holder):
+    """The registry and the (agency, batch) candidates a deployment would offer."""
+    return REGISTRY, [("UNI-FUZZ", {**BATCH, "agency": "UNI-FUZZ"} if "root" in ref else None)]
 
 
 def decode_all_the_way(text: str) -> None:

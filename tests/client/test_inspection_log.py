@@ -36,6 +36,9 @@ def world(client, authorities, tmp_path_factory):
     name_b = f"border-post-{b.address[2:8].lower()}"
     fast_keystore(client.wallet, name_b, b, PASSWORD)
     inspect_a, inspect_b = client.with_sender(a), client.with_sender(b)
+    for cert_type in ("degree", "marriage"):  # the agency answers for both inspectors
+        for officer in (a, b):
+            agency.client.authorise_inspector(cert_type, officer.address)
     degree = issue(client, agency, holder)
     marriage = issue(client, agency, holder, {"spouse": "Bob Example"}, cert_type="marriage")
     code = agency.code
@@ -240,6 +243,7 @@ def test_the_log_spans_registries_on_separate_side_chains(split):
     checks = []
     for cert_type, fields in (("degree", {"degree": "MSc"}), ("business-licence", {"trade": "bakery"})):
         code, agency = split.agency(cert_type)
+        agency.authorise_inspector(cert_type, inspector.address)
         issued = agency.send_certification(holder.address, code, cert_type, fields)
         licence = split.admin.query_licence(holder.address, issued.block_number, issued.tx_hash)
         shown = split.admin.present(holder, licence)

@@ -114,7 +114,7 @@ def stored_blobs(kind: str, location) -> dict[str, bytes]:
         return {str(p): p.read_bytes() for p in location.rglob("*") if p.is_file()}
     raw = ipfshttpclient.Client(location)
     blobs = {}
-    for ref in raw.refs.local():
+    for ref in raw.unstable.refs.local():
         cid = ref["Ref"]
         try:
             blobs[cid] = raw.cat(cid, timeout=5)
@@ -162,6 +162,7 @@ def test_no_personal_value_on_chain_and_nothing_decryptable_after_erasure(node, 
     cli.json("issuer", "approve", proposal, dev=CLI_AUTHORITIES[1])
     issued = cli.json("issue", maarja.address, "--org", code, "--type", "degree",
                       *[x for k, v in LICENCE_FIELDS.items() for x in ("-f", f"{k}={v}")], account="signer")
+    cli.run("inspector", "authorise", people["inspector"].address, "--type", "degree", account="signer")
     for shown in ("name,national_id", "degree"):
         presentation = tmp_path / f"presentation-{shown}.json"
         cli.run("present", issued["licence_id"], "--fields", shown, "--out", presentation, account="maarja")
@@ -213,6 +214,11 @@ def test_no_personal_value_on_chain_and_nothing_decryptable_after_erasure(node, 
             "subject": maarja.address, "envelope": "0x" + rewrapped.hex(),
             "signature": "0x" + bytes(maarja.sign_message(encode_typed_data(full_message=typed)).signature).hex()})
         # ... and she never signs grantConsent: the upload is stored, no record points at it
+
+        # the scan sees what the store holds: before the erasure her files open to her values
+        where = tmp_path / "storage" if backend == "embedded" else store_location
+        assert any(NAME.encode() in plain for blob in stored_blobs(backend, where).values()
+                   for plain in opened(blob, [maarja]))
 
         # ---- rectify, then erase and collect
         personal("rectify", maarja.address, "-f", "street=Lai tn 1, Tartu", account="controller")

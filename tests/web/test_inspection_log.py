@@ -16,6 +16,7 @@ def inspected(client, authorities, inspector):
     agency = make_agency(client, authorities, ("degree",))
     holder = register(client, "holder")
     second = register(client, "inspector")
+    agency.client.authorise_inspector("degree", second.address)  # the agency answers for it
     issued = agency.client.send_certification(holder.address, agency.code, "degree", FIELDS)
     queried = client.query_licence(holder.address, issued.block_number, issued.tx_hash)
     shown = client.present(holder, queried)
