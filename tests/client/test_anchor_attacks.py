@@ -19,8 +19,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
 import requests
@@ -30,76 +28,35 @@ from elicense import crypto, types
 from elicense.anchoring import ACCREDITATION_LEAF, KIND_BATCH, KIND_LICENCE, anchor_path, root, view_of
 from elicense.batch import BatchRow, store_bundle
 from elicense.chain import account_from_key
-from elicense.client import Client
-from elicense.deploy import deploy_topology
 from elicense.errors import Conflict, NotAllowed
 from elicense.licence import LicenceDocument
 from elicense.merkle import StandardMerkleTree
-from elicense.nodes import LocalNetwork, dev_key
+from elicense.nodes import dev_key
 from elicense.registries import AnchorRegistry, RegistryMirror
 from elicense.registries.licences import batch_key
-from elicense.relay import Relayer
 from elicense.server import Server
-from elicense.store import DocumentStore
+from test_split_topology import Split, steps, wait_until
 
 DEGREE = 3
 MADE_UP = bytes.fromhex("ba" * 32)
 
 
-class World:
+class World(Split):
     """Main chain + degree side chain, relayers 7, 8, 9 (2 of 3 sign), a relayer thread that can pause."""
 
     def __init__(self, tmp):
-        self.tmp = tmp
-        self.network = LocalNetwork(cert_types=(DEGREE,)).start()
-        self.owner = account_from_key(dev_key(0))
-        self.authorities = [account_from_key(dev_key(i)) for i in range(3)]
-        self.relayer_keys = [account_from_key(dev_key(i)) for i in (7, 8, 9)]
-        self.topology = self.network.topology()
-        deploy_topology(self.topology, self.owner, [a.address for a in self.authorities],
-                        [k.address for k in self.relayer_keys])
-        self.topology.save(tmp / "topology.json")
-        self.admin = Client(topology=self.topology, sender=self.authorities[0], store=DocumentStore(tmp / "store"),
-                            anchor_timeout=30)
+        super().__init__(tmp, cert_types=(DEGREE,), upper=False)
+        self.owner = self.authorities[0]  # deployed the anchors
         self.main, self.side = self.topology.chain("main"), self.topology.chain("degree")
         self.side_anchor = AnchorRegistry(self.side, self.topology.deployment("degree").anchor_registry)
         self.main_anchor = AnchorRegistry(self.main, self.topology.deployment("main").anchor_registry)
         self.mirror = RegistryMirror(self.side, self.topology.deployment("degree").registry_mirror)
-        self._stop = None
-        self.resume()
-
-    def resume(self, keys=None):
-        if self._stop is None:
-            self.relayer = Relayer(self.topology, keys or self.relayer_keys)
-            self._stop = threading.Event()
-            self._thread = threading.Thread(target=self.relayer.run, kwargs={"interval": 0.2, "stop": self._stop},
-                                            daemon=True)
-            self._thread.start()
-
-    def pause(self):
-        if self._stop is not None:
-            self._stop.set()
-            self._thread.join()
-            self._stop = None
-
-    def person(self, role: str):
-        account = Account.create()
-        self.admin.register_user(f"{role}-{account.address[:8]}", role, account=account)
-        return account
 
     def agency(self):
-        signer = self.person("issuer")
-        code = f"AG-{signer.address[2:8]}"
-        outcome = self.admin.issuers.propose_add_agency(self.authorities[0], code, code, [signer.address], ["degree"])
-        self.admin.issuers.approve(self.authorities[1], outcome.proposal_id)
-        return code, self.admin.with_sender(signer)
+        return super().agency("degree")
 
     def mine_main(self):
         self.main.w3.provider.make_request("evm_mine", [])
-
-    def stop(self):
-        self.pause()
-        self.network.stop()
 
 
 @pytest.fixture(scope="module")
@@ -107,19 +64,6 @@ def world(tmp_path_factory):
     w = World(tmp_path_factory.mktemp("anchor-attacks"))
     yield w
     w.stop()
-
-
-def wait_until(predicate, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def steps(verdict) -> dict:
-    return {s.name: (s.status, s.code) for s in verdict.steps}
 
 
 def anchored(world, issued) -> bool:

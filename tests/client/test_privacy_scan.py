@@ -26,6 +26,7 @@ from elicense.nodes import dev_key
 from elicense.server import Server
 from elicense.storage import envelope
 from elicense.storage.embedded import EmbeddedStore
+from elicense.storage.unixfs import encode_cid, multihash
 
 NAME = "Maarja Privaatsus-Testija"
 NATIONAL_ID = "49001017391"
@@ -114,12 +115,14 @@ def stored_blobs(kind: str, location) -> dict[str, bytes]:
         return {str(p): p.read_bytes() for p in location.rglob("*") if p.is_file()}
     raw = ipfshttpclient.Client(location)
     blobs = {}
-    for ref in raw.unstable.refs.local():
-        cid = ref["Ref"]
+    for ref in raw.unstable.refs.local():  # every block the repository holds, pinned or not
+        # js-ipfs names blocks by multihash (CIDv1, raw codec); read each as a dag-pb file node (CIDv0) for
+        # its content, else as the raw block
+        cid = encode_cid(multihash(ref["Ref"]))  # a bare sha2-256 multihash is a CIDv0
         try:
             blobs[cid] = raw.cat(cid, timeout=5)
         except ipfshttpclient.exceptions.Error:
-            blobs[cid] = raw.block.get(cid, timeout=5)  # not a file node: its raw bytes
+            blobs[cid] = raw.block.get(ref["Ref"], timeout=5)
     return blobs
 
 

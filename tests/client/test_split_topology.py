@@ -34,9 +34,9 @@ PASSWORD = "pw"
 class Split:
     """The running network, its topology, a relayer thread that can be paused, and the people."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, cert_types=(3, 4), upper: bool = True):
         self.tmp = tmp
-        self.network = LocalNetwork(cert_types=(3, 4), upper=True).start()
+        self.network = LocalNetwork(cert_types=cert_types, upper=upper).start()
         self.authorities = [account_from_key(dev_key(i)) for i in range(3)]
         self.relayer_keys = [account_from_key(dev_key(i)) for i in (7, 8, 9)]
         self.topology = self.network.topology()
@@ -48,9 +48,10 @@ class Split:
         self._stop = None
         self.resume()
 
-    def resume(self):
+    def resume(self, keys=None):
+        """Starts the relayer thread (with ``keys``, by default every relayer's)."""
         if self._stop is None:
-            self.relayer = Relayer(self.topology, self.relayer_keys)
+            self.relayer = Relayer(self.topology, keys or self.relayer_keys)
             self._stop = threading.Event()
             self._thread = threading.Thread(target=self.relayer.run, kwargs={"interval": 0.2, "stop": self._stop},
                                             daemon=True)
