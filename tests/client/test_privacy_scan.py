@@ -243,3 +243,47 @@ def test_no_personal_value_on_chain_and_nothing_decryptable_after_erasure(node, 
                      if value.encode() in plaintext]
     assert not hits, "\n".join(dict.fromkeys(hits))
     assert finding == "erasure-verified"  # and the supervisor's audit says so only now that it is true
+
+
+@pytest.fixture(scope="module")
+def split(tmp_path_factory):
+    from test_split_topology import Split
+
+    world = Split(tmp_path_factory.mktemp("privacy-split"))
+    yield world
+    world.stop()
+
+
+def test_no_personal_value_on_any_chain_of_a_split_topology(split):
+    """The licence's path across chains: issued on its side chain (alone and in a batch), proven to the
+    mirror, shown, inspected, anchored on the main chain and the EU chain; then every chain is scanned."""
+    from test_split_topology import wait_until
+
+    from elicense.anchoring import KIND_LICENCE, anchor_path
+    from elicense.batch import BatchRow
+
+    code, agency = split.agency("degree")
+    holder, others = split.person("holder"), [split.person("holder") for _ in range(2)]
+    inspector = split.admin.with_sender(split.person("inspector"))
+    agency.authorise_inspector("degree", inspector.sender.address)
+    issued = agency.send_certification(holder.address, code, "degree", LICENCE_FIELDS)
+    agency.issue_batch("degree", code, [BatchRow(h.address, {"name": NAME, "national_id": NATIONAL_ID, "street": STREET})
+                                        for h in others])
+    registry = agency.licences("degree")
+    wait_until(lambda: [h.valid for h in anchor_path(split.topology, "degree", KIND_LICENCE, registry.address,
+                                                     bytes.fromhex(issued.licence_id[2:]), issued.block_number)]
+               == [True, True], what="anchoring up to the EU chain")
+    queried = split.admin.query_licence(holder.address, issued.block_number, issued.tx_hash)
+    for fields in (["name", "national_id"], ["degree"]):
+        verdict = inspector.check(holder.address, code, split.admin.present(holder, queried, fields=fields))
+        assert verdict.valid, verdict.steps
+    batched = split.admin.licences_of(others[0].address)[0]
+    assert inspector.check(others[0].address, code, split.admin.present(others[0], batched)).valid
+
+    names = list(split.topology.chains)
+    assert len(names) == 4  # main, two side chains, the EU chain
+    seen = {name: chain_bytes(split.topology.chain(name).w3) for name in names}
+    # the scan reads the right bytes: the licence's (salted) commitment and ciphertext are there
+    assert bytes.fromhex(issued.data_hash[2:]) in seen["degree"]["logs"] and issued.ciphertext in seen["degree"]["logs"]
+    hits = [hit for name in names for where, data in seen[name].items() for hit in scan(data, f"the {name} chain's {where}")]
+    assert not hits, "\n".join(dict.fromkeys(hits))
