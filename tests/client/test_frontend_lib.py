@@ -330,6 +330,15 @@ def test_keystores_both_ways():
     assert answers[5] == ("error", "a keystore needs a non-empty password")
 
 
+def test_a_python_keystore_whose_counter_lost_its_leading_zero_opens_in_javascript():
+    """eth-account writes the AES-CTR counter as an integer: one keystore in 256 has a short "iv"."""
+    account = Account.create()
+    short = next(k for k in (Account.encrypt(account.key, "pw", kdf="pbkdf2", iterations=1) for _ in range(5000))
+                 if len(k["crypto"]["cipherparams"]["iv"]) < 32)
+    [answer] = node("wallet.mjs", [{"op": "decryptKeystore", "json": json.dumps(short), "password": "pw"}])
+    assert answer == ("ok", {"address": account.address, "privateKey": "0x" + account.key.hex()})
+
+
 def test_keystore_shelf():
     first, second = Account.create(), Account.create()
     stores = [json.dumps(Account.encrypt(a.key, "pw", kdf="scrypt", iterations=2**4)) for a in (first, second)]

@@ -33,8 +33,12 @@ export async function encryptKeystore(wallet, password, { scryptN = 2 ** 17, onP
 
 /** Opens a keystore (scrypt or pbkdf2) with its password; resolves to an ethers Wallet. */
 export async function decryptKeystore(json, password, onProgress) {
-  const text = typeof json === "string" ? json : JSON.stringify(json);
-  parseKeystore(text);
+  const data = parseKeystore(typeof json === "string" ? json : JSON.stringify(json));
+  // eth-account writes the AES-CTR counter as an integer, so one keystore in 256 carries a 15-byte (or
+  // shorter) "iv"; the counter is the same number: pad it back to its 16 bytes.
+  const params = (data.crypto ?? data.Crypto)?.cipherparams;
+  if (typeof params?.iv === "string" && /^[0-9a-fA-F]{0,31}$/.test(params.iv)) params.iv = params.iv.padStart(32, "0");
+  const text = JSON.stringify(data);
   let account;
   try {
     account = await decryptKeystoreJson(text, utf8(password ?? ""), onProgress);
