@@ -24,7 +24,7 @@ from fastapi import FastAPI, Path as FPath, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from web3.logs import DISCARD
 
@@ -34,6 +34,7 @@ from .chain import ExternalSigner, SignatureRequired
 from .client import Client, QueriedLicence
 from .errors import (Conflict, DecryptionError, ElicenseError, InvalidInput, KeystoreError, NodeUnreachable, NotAllowed,
                      NotDeployed, NotFound)
+from .personal_routes import Strict  # one strict request model (unknown keys and lone surrogates refused) for both routers
 from .verify import REASONS, record_presented
 
 log = logging.getLogger("elicense.api")
@@ -62,15 +63,6 @@ STATUS[personal_routes.Throttled] = 429
 
 
 # ---------------------------------------------------------------------- request bodies
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _utf8(cls, data):  # JSON's "\ud800" escape gives text that UTF-8, keccak and the stores refuse
-        return types.utf8_text(data)
-
 
 class IdentityIn(Strict):
     address: Address

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from eth_utils import keccak
 
+from . import types
 from .errors import InvalidInput
 
 PURPOSE_DOMAIN = b"elicense.purpose.v1"
@@ -39,10 +40,9 @@ def _salt(salt: bytes | str) -> bytes:
 
 
 def _utf8(text: str) -> bytes:
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidInput(f"the text {text!r} holds a lone UTF-16 surrogate, which UTF-8 cannot carry") from None
+    if not types.encodes_utf8(text):
+        raise InvalidInput(f"the text {text!r} holds a lone UTF-16 surrogate, which UTF-8 cannot carry")
+    return text.encode("utf-8")
 
 
 def purpose_commitment(text: str, salt: bytes | str) -> bytes:

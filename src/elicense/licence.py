@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from eth_utils import keccak
 
+from . import types
 from .errors import InvalidInput
 
 FIELD_DOMAIN = b"elicense.field.v1"
@@ -67,10 +68,8 @@ def _check_json(value, depth: int) -> None:
 
 
 def _utf8(text: str) -> None:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        raise InvalidInput("a licence text has a lone UTF-16 surrogate, which UTF-8 cannot encode") from None
+    if not types.encodes_utf8(text):
+        raise InvalidInput("a licence text has a lone UTF-16 surrogate, which UTF-8 cannot encode")
 
 
 def field_salt(master_salt: bytes, name: str) -> bytes:

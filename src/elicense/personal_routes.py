@@ -44,6 +44,8 @@ MAX_ENVELOPE = 2 << 20  # bytes: a personal record's envelope (documents are at 
 
 
 class Strict(BaseModel):
+    """A request body: unknown keys refused, and any text UTF-8 cannot carry (the API's models too)."""
+
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")

@@ -86,9 +86,9 @@ class Presentation:
                                "nonce", "signature") if k not in obj]
         if missing:
             raise InvalidInput(f"the presentation lacks the field {missing[0]!r}")
-        if not _uint(obj["chain_id"], MAX_CHAIN_ID) or obj["chain_id"] == 0:
+        if not types.is_uint(obj["chain_id"], MAX_CHAIN_ID) or obj["chain_id"] == 0:
             raise InvalidInput("malformed presentation: the chain id is not a positive integer below 2^53")
-        if not _uint(obj["not_after"], 2**64):
+        if not types.is_uint(obj["not_after"], 2**64):
             raise InvalidInput("malformed presentation: not_after is not unix seconds (an integer below 2^64)")
         for key in ("agency", "licence_id", "nonce", "signature"):
             if not isinstance(obj[key], str):
@@ -105,16 +105,12 @@ class Presentation:
         return p
 
 
-def _uint(value, bound: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < bound
-
-
 def _disclosure(value) -> dict:
     """The disclosure checked for shape: a type and a list of {leaf} or {name, value, salt} entries
     (the values themselves are checked when their leaves are computed)."""
     if not isinstance(value, dict) or not isinstance(value.get("fields"), list):
         raise InvalidInput("malformed presentation: disclosure has no field list")
-    if not _uint(value.get("type"), 256) or value["type"] == 0:
+    if not types.is_uint(value.get("type"), 256) or value["type"] == 0:
         raise InvalidInput("malformed presentation: the disclosure's certificate type is not 1 to 255")
     if not 0 < len(value["fields"]) <= MAX_FIELDS:
         raise InvalidInput(f"malformed presentation: a disclosure has 1 to {MAX_FIELDS} fields")
@@ -123,7 +119,7 @@ def _disclosure(value) -> dict:
             types.bytes32(entry["leaf"], "leaf")
         elif isinstance(entry, dict) and set(entry) == {"name", "value", "salt"}:
             name = entry["name"]
-            if not isinstance(name, str) or not 0 < len(name) <= 64 or not _encodes(name):
+            if not isinstance(name, str) or not 0 < len(name) <= 64 or not types.encodes_utf8(name):
                 raise InvalidInput(f"malformed presentation: bad field name {str(name)[:40]!r}")
             types.bytes32(entry["salt"], "field salt")
         else:
@@ -131,14 +127,6 @@ def _disclosure(value) -> dict:
     if "salt" in value:
         types.bytes32(value["salt"], "master salt")
     return dict(value)
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:  # a lone UTF-16 surrogate
-        return False
-    return True
 
 
 def _batch(value, agency) -> dict | None:

@@ -119,17 +119,17 @@ def decode(text: str, resolve) -> tuple[Presentation, dict]:
         version, chain_id, holder, not_after, nonce, signature, disclosure, reference = item
     except (TypeError, ValueError):
         raise InvalidInput("the QR payload is not an elicense presentation (8 items expected)") from None
-    if not _uint(version, 2**8) or version != VERSION:
+    if not types.is_uint(version, 2**8) or version != VERSION:
         raise InvalidInput(f"unsupported presentation version {_shown(version)} (this verifier reads version {VERSION})")
-    _require(_uint(chain_id, MAX_CHAIN_ID) and chain_id > 0, "chain id")
+    _require(types.is_uint(chain_id, MAX_CHAIN_ID) and chain_id > 0, "chain id")
     _require(isinstance(holder, bytes) and len(holder) == 20, "holder address")
-    _require(_uint(not_after, 2**64), "validity window")
+    _require(types.is_uint(not_after, 2**64), "validity window")
     _require(isinstance(nonce, bytes) and len(nonce) == NONCE_BYTES, "nonce")
     _require(isinstance(signature, bytes) and len(signature) == 65, "signature")
     full = _full_disclosure(disclosure)
     if isinstance(reference, bytes) and len(reference) == 32:
         ref = {"root": "0x" + reference.hex()}
-    elif _uint(reference, MAX_BLOCK):
+    elif types.is_uint(reference, MAX_BLOCK):
         ref = {"block": reference}
     else:
         raise InvalidInput("malformed presentation: the reference is neither a block number nor a batch root")
@@ -163,11 +163,6 @@ def _cbor(text: str):
         raise InvalidInput(f"the QR payload is damaged (CBOR: {exc})") from None
 
 
-def _uint(value, bound: int) -> bool:
-    """An integer in [0, bound); CBOR booleans are not numbers here."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < bound
-
-
 def _shown(value) -> str:
     """A bad value as a short text for an error sentence (CBOR can carry anything, of any size)."""
     if isinstance(value, int) and value.bit_length() > 64:
@@ -186,7 +181,7 @@ def _require(ok: bool, what: str) -> None:
 
 def _full_disclosure(item) -> dict:
     """The disclosure in the long form that licence.disclosure_hash reads."""
-    if not isinstance(item, list) or len(item) not in (2, 3) or not _uint(item[0], 256):
+    if not isinstance(item, list) or len(item) not in (2, 3) or not types.is_uint(item[0], 256):
         raise InvalidInput("malformed presentation: bad disclosure")
     cert_type = item[0]
     if len(item) == 3:
@@ -212,10 +207,4 @@ def _full_disclosure(item) -> dict:
 
 def _name(name) -> bool:
     """A field name as licences have them: text that UTF-8 can encode (no lone surrogate)."""
-    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
-        return False
-    try:
-        name.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
+    return isinstance(name, str) and 0 < len(name) <= MAX_NAME and types.encodes_utf8(name)

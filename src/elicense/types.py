@@ -100,16 +100,29 @@ def parse_time(value: str) -> int:
     return seconds
 
 
+def is_uint(value, bound: int) -> bool:
+    """An integer in [0, bound); booleans (JSON's and CBOR's true) are not numbers here."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < bound
+
+
+def encodes_utf8(text: str) -> bool:
+    """Whether UTF-8 can encode ``text``: not when it holds a lone UTF-16 surrogate (JSON's "\\ud800"
+    escape allows one; UTF-8, keccak and every store refuse it)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def utf8_text(value, depth: int = 0):
     """``value`` (parsed JSON) unchanged, or ValueError if a text in it, key or value, holds a lone
     UTF-16 surrogate (JSON's "\\ud800" escape allows one; UTF-8, keccak and every store refuse it)."""
     if depth > 64:
         raise ValueError("the request is nested more than 64 levels deep")
     if isinstance(value, str):
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            raise ValueError("a text holds a lone UTF-16 surrogate, which is not Unicode text") from None
+        if not encodes_utf8(value):
+            raise ValueError("a text holds a lone UTF-16 surrogate, which is not Unicode text")
     elif isinstance(value, dict):
         for k, v in value.items():
             utf8_text(k, depth + 1)
